@@ -1,0 +1,274 @@
+/*
+** mnemo.h: the one public C API of Mnemo, long-term memory for LLM agents.
+**
+** If a function does not appear in this file, it is not a published API.
+**
+** OWNERSHIP, for the whole API: a `const char *` result belongs to the object
+** it came from and stays valid until the next call on that object or until the
+** object is freed. A `char *` result belongs to the caller, who releases it
+** with mnemo_free(), never with libc free(). Every input string is copied;
+** the caller may release it as soon as the call returns.
+**
+** ERRORS: every call that can fail returns an int code, MNEMO_OK (0) on
+** success and a positive MNEMO_E* code otherwise. The message of the last
+** failure on a bank is mnemo_errmsg(db). When a call that would create an
+** object fails, no object exists and *out is set to NULL.
+**
+** THREADS: a bank handle and its jobs are used by one thread at a time. Two
+** handles on the same file (two processes, two tabs) are safe: SQLite
+** serialises writes, and each handle notices the other's commits.
+**
+** Inputs and outputs are JSON text (UTF-8). Times are ISO-8601 strings in
+** UTF ("2023-05-20T02:21:00Z") on output; on input ISO-8601 with or without
+** time and offset, or integer milliseconds since the epoch.
+*/
+#ifndef MNEMO_H
+#define MNEMO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MNEMO_API __attribute__((visibility("default")))
+#else
+#define MNEMO_API
+#endif
+
+#define MNEMO_VERSION "0.1.0"
+
+/*
+** Result codes. One list generates the enum, mnemo_errname() and
+** mnemo_errstr(). Codes are stable: new ones are only ever appended.
+*/
+#define MNEMO_ERRORS(X)                                                        \
+    X(OK, 0, "not an error")                                                   \
+    X(EINVAL, 1, "invalid argument")                                           \
+    X(EJSON, 2, "malformed JSON")                                              \
+    X(EUTF8, 3, "invalid UTF-8")                                               \
+    X(ETOOBIG, 4, "input too large")                                           \
+    X(ENOTFOUND, 5, "not found")                                               \
+    X(EFILTER, 6, "invalid filter")                                            \
+    X(ENOMEM, 7, "out of memory")                                              \
+    X(EIO, 8, "storage I/O error")                                             \
+    X(EFULL, 9, "storage full")                                                \
+    X(EREADONLY, 10, "storage is read-only")                                   \
+    X(ECORRUPT, 11, "database is corrupt or not a Mnemo bank")                \
+    X(EBUSY, 12, "bank is locked by another writer")                           \
+    X(ESCHEMA, 13, "bank was written by a newer Mnemo")                        \
+    X(EMISUSE, 14, "API used out of order")                                    \
+    X(EHOST, 15, "host request failed")                                        \
+    X(EINTERNAL, 16, "internal error")
+
+enum {
+#define MNEMO_ENUM_(name, code, text) MNEMO_##name = code,
+    MNEMO_ERRORS(MNEMO_ENUM_)
+#undef MNEMO_ENUM_
+};
+
+/* Limits on hostile input. Each may be overridden at build time. */
+#ifndef MNEMO_MAX_INPUT_BYTES
+/* One request (retain, import line, filter): large enough for a long chat
+** transcript, small enough that a runaway caller cannot exhaust a browser tab. */
+#define MNEMO_MAX_INPUT_BYTES (8 * 1024 * 1024)
+#endif
+#ifndef MNEMO_MAX_TEXT_BYTES
+/* One memory's text. Longer texts belong in several memories: a memory is a
+** recallable unit, and recall packs results into a token budget. */
+#define MNEMO_MAX_TEXT_BYTES (1024 * 1024)
+#endif
+#ifndef MNEMO_MAX_JSON_DEPTH
+/* Nesting of any JSON input, to keep the recursive parser off the stack's edge. */
+#define MNEMO_MAX_JSON_DEPTH 64
+#endif
+#ifndef MNEMO_MAX_LIMIT
+#define MNEMO_MAX_LIMIT 1000
+#endif
+
+typedef struct mnemo mnemo;         /* one open bank (one SQLite database) */
+typedef struct mnemo_job mnemo_job; /* one operation that may need the host */
+
+/*
+** The host: clock, randomness and allocator. Versioned like a SQLite VFS so
+** new members can be appended. Any NULL member takes Mnemo's default: the C11
+** clock, a splitmix64 generator seeded from the "seed" open option (or the
+** clock), and the libc allocator. The table is copied by mnemo_open().
+*/
+typedef struct mnemo_host {
+    int version;                         /* 1 */
+    void *ctx;                           /* passed to every member */
+    int64_t (*now_ms)(void *ctx);        /* milliseconds since the epoch, UTC */
+    uint64_t (*random)(void *ctx);       /* 64 uniformly random bits */
+    void *(*realloc)(void *ctx, void *p, size_t n); /* n == 0 frees; may be NULL */
+} mnemo_host;
+
+/* "0.1.0". Static; never freed. */
+MNEMO_API const char *mnemo_version(void);
+
+/* "MNEMO_EJSON" for a code; "MNEMO_UNKNOWN" for a code not in the list. Static. */
+MNEMO_API const char *mnemo_errname(int rc);
+/* "malformed JSON" for a code. Static. */
+MNEMO_API const char *mnemo_errstr(int rc);
+
+/* Releases a `char *` result of this API. mnemo_free(NULL) is a no-op. */
+MNEMO_API void mnemo_free(void *p);
+
+/*
+** Opens the bank at `path`, creating it and its schema if absent and migrating
+** an older schema in one transaction. `path` ":memory:" opens a private
+** in-memory bank. `options_json` may be NULL or an object:
+**   {"seed": 42,                  deterministic ids and tie-breaks
+**    "journal": "wal"|"delete",   default "wal" (file banks)
+**    "embedder": {"model": "builtin"} or {"model": "text-embedding-3-small",
+**                 "dim": 1536}    a host embedder: vectors come from the host
+**    "readonly": true}
+** `host` may be NULL. As with sqlite3_open(), *out receives a handle even on
+** failure (unless memory ran out), so mnemo_errmsg() can say why; such a
+** handle only answers mnemo_errmsg() and must be closed with mnemo_close().
+** Codes: MNEMO_ECORRUPT for a file that is not a SQLite database or is another
+** program's database, MNEMO_ESCHEMA for a newer Mnemo's bank,
+** MNEMO_EREADONLY, MNEMO_EIO, MNEMO_EJSON/MNEMO_EINVAL for bad options.
+*/
+MNEMO_API int mnemo_open(const char *path, const char *options_json,
+                         const mnemo_host *host, mnemo **out);
+
+/* Closes the bank and frees every job still open on it. mnemo_close(NULL) is
+** a harmless no-op. Returns MNEMO_OK. */
+MNEMO_API int mnemo_close(mnemo *db);
+
+/* The message of the last failed call on `db` ("" if none). Owned by `db`. */
+MNEMO_API const char *mnemo_errmsg(const mnemo *db);
+
+/*
+** JOBS. An operation that may need the outside world (embeddings from a host
+** model; later, LLM completions) returns a job. The host drives it:
+**
+**   mnemo_job *job;
+**   if (mnemo_retain(db, input, &job) != MNEMO_OK) fail(mnemo_errmsg(db));
+**   while (mnemo_job_pending(job)) {
+**       const char *req = mnemo_job_request(job);
+**       char *resp = host_do(req);                 fetch, curl, canned answer
+**       mnemo_job_resume(job, resp, strlen(resp));
+**   }
+**   if (mnemo_job_status(job) == MNEMO_OK) use(mnemo_job_result(job));
+**   mnemo_job_free(job);
+**
+** With the built-in embedder a job finishes inside the call that created it.
+** The request is a JSON object {"type": "embeddings", "body": {...}} whose body
+** is an OpenAI-compatible request ({"model", "input": [...]}); the response
+** fed back is the provider's JSON body. Each step does bounded work.
+*/
+
+/* 1 while the job waits for the host, 0 when it has finished (either way). */
+MNEMO_API int mnemo_job_pending(const mnemo_job *job);
+
+/* The request the host must carry out, or NULL when not pending. Owned by the job. */
+MNEMO_API const char *mnemo_job_request(const mnemo_job *job);
+
+/* Feeds the host's response (copied; `len` bytes, need not be NUL-terminated)
+** and continues the job. A malformed response finishes the job with
+** MNEMO_EHOST unless the operation can fall back. Returns the job's status so
+** far; MNEMO_EMISUSE if the job was not pending. */
+MNEMO_API int mnemo_job_resume(mnemo_job *job, const char *resp, size_t len);
+
+/* Tells the job the host could not carry out the request (no network, no
+** model). The job falls back where it can (e.g. to the built-in embedder) or
+** finishes with MNEMO_EHOST and `message`. */
+MNEMO_API int mnemo_job_fail(mnemo_job *job, int rc, const char *message);
+
+/* MNEMO_OK once finished successfully; the error code once failed;
+** MNEMO_EMISUSE while still pending. */
+MNEMO_API int mnemo_job_status(const mnemo_job *job);
+
+/* The result JSON once finished successfully, else NULL. Owned by the job. */
+MNEMO_API const char *mnemo_job_result(const mnemo_job *job);
+
+/* The error message once failed, else "". Owned by the job. */
+MNEMO_API const char *mnemo_job_errmsg(const mnemo_job *job);
+
+/* Frees the job; a pending job is abandoned and nothing of it is written.
+** mnemo_job_free(NULL) is a no-op. */
+MNEMO_API void mnemo_job_free(mnemo_job *job);
+
+/*
+** Stores memories. `input_json`:
+**   {"text": "..."}                  one memory
+**   {"messages": [{"role", "content", "metadata"?, "timestamp"?}, ...]}
+**                                    one memory per message (source = role)
+**   {"items": [<input>, ...]}        many inputs in one transaction
+** with optional "document_id", "metadata" (object), "timestamp" (when it
+** happened), "kind", "topics", "tags", "source", "confidence", "infer".
+** Until LLM extraction exists, "infer" true behaves as manual mode and the
+** result says so ("mode": "manual", "infer_ignored": true).
+** Retaining a document_id again replaces, in the same transaction, every
+** memory derived from its previous version; an identical version is a no-op.
+** Result: {"mode", "added": [{"id","text"}], "removed": [ids],
+**          "unchanged": bool, ...}.
+** Errors: MNEMO_EJSON, MNEMO_EUTF8, MNEMO_ETOOBIG, MNEMO_EINVAL (empty text,
+** wrong types), storage errors. On any error nothing is written.
+*/
+MNEMO_API int mnemo_retain(mnemo *db, const char *input_json, mnemo_job **out);
+
+/*
+** Finds the memories relevant to a query. `query_json`:
+**   {"query": "...", "limit": 10, "filter": {...}, "now": time,
+**    "max_tokens": n, "diversity": 0..1, "signals": ["bm25","vector",
+**    "keyword","entity","time"], "include_invalid": false}
+** Result: {"results": [{"id","text","score","metadata","created_at",
+**   "occurred_at", "kind", "topics", "tags", "document_id",
+**   "signals": {"bm25": {"rank", "score"}, ...}}], "tokens": n}.
+** Filters use mem0's syntax; see README. An unknown operator is MNEMO_EFILTER.
+*/
+MNEMO_API int mnemo_recall(mnemo *db, const char *query_json, mnemo_job **out);
+
+/* Changes a memory: {"text"?, "metadata"?, "topics"?, "tags"?, "kind"?,
+** "occurred_at"?}. A new text is re-embedded (hence a job). History keeps the
+** old version. MNEMO_ENOTFOUND for an unknown id. */
+MNEMO_API int mnemo_update(mnemo *db, const char *id, const char *patch_json,
+                           mnemo_job **out);
+
+/* Embeds again every memory whose vector is missing or from another model. */
+MNEMO_API int mnemo_reindex(mnemo *db, mnemo_job **out);
+
+/* One memory as a JSON object in *out. MNEMO_ENOTFOUND for an unknown id. */
+MNEMO_API int mnemo_get(mnemo *db, const char *id, char **out);
+
+/* Memories, newest first: {"limit": 100, "cursor": "...", "filter": {...},
+** "include_invalid": false} -> {"memories": [...], "next_cursor": "..."|null}. */
+MNEMO_API int mnemo_list(mnemo *db, const char *options_json, char **out);
+
+/* Deletes one memory (history keeps a DELETE event). MNEMO_ENOTFOUND if absent. */
+MNEMO_API int mnemo_delete(mnemo *db, const char *id);
+
+/* Forgets everything: every memory, vector, entity, relation, document and
+** history row goes, and freed pages are overwritten. The bank stays usable. */
+MNEMO_API int mnemo_delete_all(mnemo *db);
+
+/* The change history of a memory, oldest first: {"history": [{"event":
+** "ADD"|"UPDATE"|"DELETE"|"INVALIDATE", "old", "new", "at", ...}]}.
+** Known for deleted memories too; MNEMO_ENOTFOUND if the id never existed. */
+MNEMO_API int mnemo_history(mnemo *db, const char *id, char **out);
+
+/* Counts and sizes: {"memories", "invalid", "vectors", "documents",
+** "history", "entities", "embedder", "schema_version", "bytes"}. */
+MNEMO_API int mnemo_stats(mnemo *db, char **out);
+
+/*
+** Export: every memory as one JSON Lines record, each line passed to `write`
+** (without its newline). A non-zero return from `write` stops the export with
+** that code. Import takes export output and restores it exactly (ids, times,
+** history); an existing id is replaced. One transaction: a bad line imports
+** nothing and the message names the line. Result in *out: {"imported": n}.
+*/
+MNEMO_API int mnemo_export(mnemo *db,
+                           int (*write)(void *ctx, const char *line, size_t len),
+                           void *ctx);
+MNEMO_API int mnemo_import(mnemo *db, const char *jsonl, size_t len, char **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MNEMO_H */

@@ -1,0 +1,66 @@
+/*
+** test_main.c: runs every test of test_list.h (or those whose name contains
+** argv[1]) and ends with the line "N passed, N failed".
+*/
+#include "test.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A module can be tested alone with -DMNEMO_TEST_LIST='"its_list.h"'. */
+#ifdef MNEMO_TEST_LIST
+#include MNEMO_TEST_LIST
+#else
+#include "test_list.h"
+#endif
+
+int mn_test_failures;
+
+#define DECLARE(name) void name(void);
+MNEMO_TESTS(DECLARE)
+#undef DECLARE
+
+static const struct {
+    const char *name;
+    void (*fn)(void);
+} tests[] = {
+#define ENTRY(name) {#name, name},
+    MNEMO_TESTS(ENTRY)
+#undef ENTRY
+};
+
+const char *mn_test_path(const char *name) {
+    static char path[512];
+    mkdir("build", 0755);
+    mkdir("build/test", 0755);
+    mkdir("build/test/tmp", 0755);
+    snprintf(path, sizeof path, "build/test/tmp/%s", name);
+    unlink(path);
+    char side[600];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-journal", path);
+    unlink(side);
+    return path;
+}
+
+int main(int argc, char **argv) {
+    int passed = 0, failed = 0;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        if (argc > 1 && !strstr(tests[i].name, argv[1])) continue;
+        mn_test_failures = 0;
+        tests[i].fn();
+        if (mn_test_failures) {
+            failed++;
+            printf("FAIL %s\n", tests[i].name);
+        } else {
+            passed++;
+            printf("ok   %s\n", tests[i].name);
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
