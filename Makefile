@@ -20,12 +20,12 @@ SQLITE_DEFS := -DSQLITE_ENABLE_FTS5 -DSQLITE_DQS=0 -DSQLITE_THREADSAFE=2 \
            -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_OMIT_DEPRECATED \
            -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_SHARED_CACHE \
            -DSQLITE_DEFAULT_FOREIGN_KEYS=1 -DSQLITE_LIKE_DOESNT_MATCH_BLOBS \
-           -DSQLITE_DEFAULT_WAL_SYNCHRONOUS=1 -DSQLITE_MAX_EXPR_DEPTH=200
+           -DSQLITE_DEFAULT_WAL_SYNCHRONOUS=1
 CJSON_DEFS := -DCJSON_NESTING_LIMIT=64
 
 CORE_SRC := $(sort $(wildcard core/*.c))
 CLI_SRC  := wasi/cli.c wasi/host_posix.c
-TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/test_main.c
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_HDR := tests/test.h tests/test_list.h
 
 LIB      := $(BUILD)/lib/libmnemo.a

@@ -27,4 +27,10 @@ MN_FUNC float mn_vec_quantize(const float *v, size_t n, int8_t *q);
 ** (SSE2/AVX2, NEON, wasm simd128), with a scalar path giving equal results. */
 MN_FUNC int32_t mn_vec_dot_i8(const int8_t *a, const int8_t *b, size_t n);
 
+#ifdef MNEMO_TEST
+/* The scalar reference of mn_vec_dot_i8, to test the SIMD paths against. */
+MN_FUNC int32_t mn_vec_dot_i8_scalar(const int8_t *a, const int8_t *b,
+                                     size_t n);
+#endif
+
 #endif

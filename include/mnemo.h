@@ -92,17 +92,16 @@ typedef struct mnemo mnemo;         /* one open bank (one SQLite database) */
 typedef struct mnemo_job mnemo_job; /* one operation that may need the host */
 
 /*
-** The host: clock, randomness and allocator. Versioned like a SQLite VFS so
-** new members can be appended. Any NULL member takes Mnemo's default: the C11
-** clock, a splitmix64 generator seeded from the "seed" open option (or the
-** clock), and the libc allocator. The table is copied by mnemo_open().
+** The host: clock and randomness. Versioned like a SQLite VFS so new members
+** can be appended. Any NULL member takes Mnemo's default: the C11 clock, and
+** a splitmix64 generator seeded from the "seed" open option (or the clock).
+** The table is copied by mnemo_open().
 */
 typedef struct mnemo_host {
     int version;                         /* 1 */
     void *ctx;                           /* passed to every member */
     int64_t (*now_ms)(void *ctx);        /* milliseconds since the epoch, UTC */
     uint64_t (*random)(void *ctx);       /* 64 uniformly random bits */
-    void *(*realloc)(void *ctx, void *p, size_t n); /* n == 0 frees; may be NULL */
 } mnemo_host;
 
 /* "0.1.0". Static; never freed. */

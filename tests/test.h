@@ -57,6 +57,16 @@ extern int mn_test_failures; /* checks failed in the current test */
         }                                                                      \
     } while (0)
 
+/* Every test is declared once, from the one list. */
+#ifdef MNEMO_TEST_LIST
+#include MNEMO_TEST_LIST
+#else
+#include "test_list.h"
+#endif
+#define MN_TEST_DECLARE(name) void name(void);
+MNEMO_TESTS(MN_TEST_DECLARE)
+#undef MN_TEST_DECLARE
+
 /* A fresh scratch path under build/test/tmp for file-backed tests. */
 const char *mn_test_path(const char *name);
 

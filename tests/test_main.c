@@ -1,6 +1,7 @@
 /*
 ** test_main.c: runs every test of test_list.h (or those whose name contains
-** argv[1]) and ends with the line "N passed, N failed".
+** argv[1]) and ends with the line "N passed, N failed". A module can be
+** tested alone with -DMNEMO_TEST_LIST='"its_list.h"'.
 */
 #include "test.h"
 
@@ -8,18 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A module can be tested alone with -DMNEMO_TEST_LIST='"its_list.h"'. */
-#ifdef MNEMO_TEST_LIST
-#include MNEMO_TEST_LIST
-#else
-#include "test_list.h"
-#endif
 
 int mn_test_failures;
-
-#define DECLARE(name) void name(void);
-MNEMO_TESTS(DECLARE)
-#undef DECLARE
 
 static const struct {
     const char *name;

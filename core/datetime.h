@@ -1,9 +1,9 @@
 /*
-** time.h: instants as int64 milliseconds since the epoch (UTC), their
+** datetime.h: instants as int64 milliseconds since the epoch (UTC), their
 ** ISO-8601 text, and the dates a natural-language query names.
 */
-#ifndef MN_TIME_H
-#define MN_TIME_H
+#ifndef MN_DATETIME_H
+#define MN_DATETIME_H
 
 #include "common.h"
 

@@ -1,0 +1,84 @@
+/*
+** bank.h: the inside of a bank handle, shared by the core files that work on
+** it, and the helpers they all use: errors, ids, JSON input, statements.
+*/
+#ifndef MN_BANK_H
+#define MN_BANK_H
+
+#include "common.h"
+#include "strbuf.h"
+#include "sqlite3.h"
+#include "cJSON.h"
+
+struct mn_index;
+
+#define MN_STMT_MAX 16
+
+struct mnemo {
+    sqlite3 *sql;
+    mnemo_host host;          /* copied from the caller; NULL members defaulted */
+    uint64_t rng;             /* splitmix64 state when host.random is NULL */
+    mn_sb err;                /* mnemo_errmsg() */
+    int readonly;
+    int failed_open;          /* a handle returned by a failed mnemo_open */
+    char embed_model[128];    /* model id of the vectors recall uses */
+    int embed_dim;
+    int builtin_embedder;     /* 1: vectors are computed in core */
+    struct mn_index *index;   /* recall index, built lazily; NULL until then */
+    int64_t index_version;    /* PRAGMA data_version the index reflects */
+    struct mnemo_job *jobs;   /* open jobs, freed by mnemo_close */
+    sqlite3_stmt *cached[MN_STMT_MAX]; /* hot statements, prepared once */
+};
+
+/* Slots of the statement cache: the statements a retain or recall runs per
+** memory. Preparing costs about as much as running them, so the hot ones are
+** prepared once per handle. */
+enum {
+    MN_STMT_INSERT_MEMORY, MN_STMT_INSERT_FTS, MN_STMT_INSERT_VECTOR,
+    MN_STMT_INSERT_HISTORY, MN_STMT_SELECT_BY_ROWID, MN_STMT_SELECT_BY_ID,
+    MN_STMT_DELETE_FTS, MN_STMT_DATA_VERSION,
+    MN_STMT_COUNT
+};
+
+/* Sets the bank's error message and returns rc. */
+MN_FUNC int mn_bank_err(mnemo *db, int rc, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Maps a failed SQLite call to a Mnemo code with a message naming `what`. */
+MN_FUNC int mn_bank_sqlerr(mnemo *db, int sqlrc, const char *what);
+
+MN_FUNC int64_t mn_bank_now(mnemo *db);
+MN_FUNC uint64_t mn_bank_random(mnemo *db);
+/* A new memory id: a random UUID (v4 layout), written into out[37]. */
+MN_FUNC void mn_bank_new_id(mnemo *db, char *out);
+
+/* Parses JSON input after checking its size (MNEMO_MAX_INPUT_BYTES) and its
+** UTF-8; `what` names it in errors ("retain input"). On success *out is an
+** object (or anything when any_type) the caller frees with cJSON_Delete. */
+MN_FUNC int mn_bank_parse(mnemo *db, const char *json, size_t len,
+                          const char *what, int any_type, cJSON **out);
+
+/* Prepares, or fails with a message. */
+MN_FUNC int mn_bank_prepare(mnemo *db, const char *sql, sqlite3_stmt **st);
+/* The cached statement in `slot`, prepared from `sql` on first use, reset
+** and with bindings cleared. Owned by the bank. */
+MN_FUNC int mn_bank_cached(mnemo *db, int slot, const char *sql, sqlite3_stmt **st);
+/* Runs SQL with no result rows. */
+MN_FUNC int mn_bank_exec(mnemo *db, const char *sql);
+
+/* Transactions. Begin takes the write lock at once so a batch never fails
+** half-way on a lock; rollback is always safe to call. */
+MN_FUNC int mn_bank_begin(mnemo *db);
+MN_FUNC int mn_bank_commit(mnemo *db);
+MN_FUNC void mn_bank_rollback(mnemo *db);
+
+/* 1 if s (n bytes) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF);
+** else 0 and *bad the offset of the first bad byte. */
+MN_FUNC int mn_utf8_valid(const char *s, size_t n, size_t *bad);
+
+/* A stable 64-bit content hash as 16 hex digits into out[17]. */
+MN_FUNC void mn_hash_hex(const char *s, size_t n, char *out);
+
+#endif

@@ -1,0 +1,615 @@
+/*
+** index.c: the in-memory recall index (contract in index.h).
+**
+** Layout. Documents live in dense slots (rowid -> slot by an open-addressing
+** table); a slot is never reused until compaction renumbers them, so postings
+** can stay append-only and sorted by slot. Per slot: rowid, length in content
+** words (MN_DEAD once removed), a forward list of its term ids (to undo its
+** postings' document frequencies on removal) and an int8 vector with its scale.
+** Terms: an open-addressing table over term bytes kept in one arena; each term
+** owns a postings array of (slot, tf). Stop words are not indexed.
+**
+** Failure. mn_index_put first reserves every byte it may need (new terms,
+** postings room, slot room), and only then commits with no allocation left to
+** fail. A failure midway leaves at most unused capacity and empty dictionary
+** entries, which change no answer.
+**
+** Queries reuse scratch arrays sized to the slot capacity (a float
+** accumulator, a touched list, an allow stamp), so they allocate nothing;
+** this is why they take a non-const index, and why one index serves one
+** thread at a time (as a bank handle does).
+*/
+#include <math.h>
+#include <string.h>
+
+#include "embed.h"
+#include "index.h"
+#include "token.h"
+
+#define MN_DEAD UINT32_MAX
+#define MN_QTERMS 64 /* distinct query words used; the rest are ignored */
+
+typedef struct posting {
+    uint32_t slot;
+    uint16_t tf; /* clamped */
+} posting;
+
+typedef struct term {
+    uint64_t hash;
+    uint32_t off, len; /* bytes in the arena */
+    posting *post;
+    uint32_t n, cap;   /* postings, dead ones included until compaction */
+    uint32_t df;       /* live documents */
+    uint32_t mark, tmp; /* per operation: seen in this doc/query, its index */
+} term;
+
+struct mn_index {
+    int dim;
+    /* slots */
+    uint32_t nslots, cap, live, dead_slots;
+    int64_t *rowid;
+    uint32_t *len;      /* content words; MN_DEAD when removed */
+    uint32_t *fwd_off;  /* forward lists in fwd[] */
+    uint16_t *fwd_n;
+    uint8_t *hasvec;
+    float *vscale;
+    int8_t *vec;        /* cap * dim */
+    uint32_t *fwd;
+    size_t nfwd, fwd_cap;
+    uint64_t total_len;
+    /* rowid -> slot + 1 (0 = empty), linear probing */
+    uint32_t *map;
+    uint32_t map_cap;
+    /* terms */
+    term *terms;
+    uint32_t nterms, terms_cap;
+    uint32_t *thash; /* term id + 1 */
+    uint32_t thash_cap;
+    char *arena;
+    size_t arena_len, arena_cap;
+    uint64_t npost, dead_post;
+    uint32_t epoch; /* term.mark generation */
+    /* scratch */
+    float *acc;
+    uint32_t *touched; /* also the slot remap during compaction */
+    uint32_t *stamp, stamp_gen;
+    uint32_t *dt;      /* the document being put: term ids ... */
+    uint16_t *dtf;     /* ... and their counts */
+    uint32_t ndt, dt_cap, dlen;
+    int oom;
+    int8_t *qvec;
+};
+
+static int grow(void *pp, size_t elem, size_t n) {
+    void *p = mn_realloc(*(void **)pp, elem * n);
+    if (!p) return -1;
+    *(void **)pp = p;
+    return 0;
+}
+
+static uint32_t mix(int64_t r) {
+    uint64_t x = (uint64_t)r * 0x9E3779B97F4A7C15u;
+    return (uint32_t)(x >> 32) ^ (uint32_t)x;
+}
+
+mn_index *mn_index_new(int dim) {
+    if (dim < 0) return NULL;
+    mn_index *ix = mn_malloc(sizeof *ix);
+    if (!ix) return NULL;
+    memset(ix, 0, sizeof *ix);
+    ix->dim = dim;
+    ix->qvec = mn_malloc((size_t)dim);
+    if (!ix->qvec) {
+        mn_free(ix);
+        return NULL;
+    }
+    return ix;
+}
+
+void mn_index_free(mn_index *ix) {
+    if (!ix) return;
+    for (uint32_t t = 0; t < ix->nterms; t++) mn_free(ix->terms[t].post);
+    void *ps[] = {ix->rowid, ix->len, ix->fwd_off, ix->fwd_n, ix->hasvec,
+                  ix->vscale, ix->vec, ix->fwd, ix->map, ix->terms, ix->thash,
+                  ix->arena, ix->acc, ix->touched, ix->stamp, ix->dt, ix->dtf,
+                  ix->qvec};
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) mn_free(ps[i]);
+    mn_free(ix);
+}
+
+size_t mn_index_count(const mn_index *ix) { return ix->live; }
+
+size_t mn_index_bytes(const mn_index *ix) {
+    size_t b = sizeof *ix + (size_t)ix->dim;
+    b += (size_t)ix->cap * (sizeof(int64_t) + 4 * 4 + 2 + 1 + 4 + (size_t)ix->dim);
+    b += ix->fwd_cap * 4 + (size_t)ix->map_cap * 4 + (size_t)ix->thash_cap * 4;
+    b += (size_t)ix->terms_cap * sizeof(term) + ix->arena_cap;
+    b += (size_t)ix->dt_cap * 6;
+    for (uint32_t t = 0; t < ix->nterms; t++) b += ix->terms[t].cap * sizeof(posting);
+    return b;
+}
+
+/* --- rowid map ----------------------------------------------------------- */
+
+static uint32_t map_find(const mn_index *ix, int64_t rowid) {
+    if (!ix->map_cap) return MN_DEAD;
+    uint32_t mask = ix->map_cap - 1;
+    for (uint32_t i = mix(rowid) & mask;; i = (i + 1) & mask) {
+        uint32_t s = ix->map[i];
+        if (!s) return MN_DEAD;
+        if (ix->rowid[s - 1] == rowid) return s - 1;
+    }
+}
+
+/* Points rowid at slot (inserting or overwriting); room is reserved. */
+static void map_set(mn_index *ix, int64_t rowid, uint32_t slot) {
+    uint32_t mask = ix->map_cap - 1;
+    uint32_t i = mix(rowid) & mask;
+    while (ix->map[i] && ix->rowid[ix->map[i] - 1] != rowid) i = (i + 1) & mask;
+    ix->map[i] = slot + 1;
+}
+
+/* Deletes by backward shift, so probes never need tombstones. */
+static void map_del(mn_index *ix, int64_t rowid) {
+    uint32_t mask = ix->map_cap - 1;
+    uint32_t i = mix(rowid) & mask;
+    while (ix->map[i] && ix->rowid[ix->map[i] - 1] != rowid) i = (i + 1) & mask;
+    if (!ix->map[i]) return;
+    for (uint32_t j = (i + 1) & mask; ix->map[j]; j = (j + 1) & mask) {
+        uint32_t home = mix(ix->rowid[ix->map[j] - 1]) & mask;
+        /* Move j back into the hole at i unless its home lies in (i, j]. */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            ix->map[i] = ix->map[j];
+            i = j;
+        }
+    }
+    ix->map[i] = 0;
+}
+
+static void map_rebuild(mn_index *ix) {
+    memset(ix->map, 0, (size_t)ix->map_cap * sizeof *ix->map);
+    for (uint32_t s = 0; s < ix->nslots; s++)
+        if (ix->len[s] != MN_DEAD) map_set(ix, ix->rowid[s], s);
+}
+
+/* --- terms --------------------------------------------------------------- */
+
+static uint32_t term_find(const mn_index *ix, const char *s, size_t n, uint64_t h,
+                          uint32_t *at) {
+    uint32_t mask = ix->thash_cap - 1, i = (uint32_t)(h ^ (h >> 32)) & mask;
+    for (;; i = (i + 1) & mask) {
+        uint32_t t = ix->thash[i];
+        if (!t) break;
+        const term *e = &ix->terms[t - 1];
+        if (e->hash == h && e->len == n && memcmp(ix->arena + e->off, s, n) == 0)
+            return t - 1;
+    }
+    if (at) *at = i;
+    return MN_DEAD;
+}
+
+static uint32_t term_lookup(const mn_index *ix, const char *s, size_t n) {
+    if (!ix->thash_cap) return MN_DEAD;
+    return term_find(ix, s, n, mn_token_hash(s, n), NULL);
+}
+
+/* The id of a term, created (with no postings) if new; MN_DEAD when out of
+** memory. Each step leaves the dictionary consistent if the next fails. */
+static uint32_t term_intern(mn_index *ix, const char *s, size_t n) {
+    uint64_t h = mn_token_hash(s, n);
+    if ((ix->nterms + 1) * 2 > ix->thash_cap) {
+        uint32_t nc = ix->thash_cap ? ix->thash_cap * 2 : 1024;
+        uint32_t *nt = mn_malloc((size_t)nc * sizeof *nt);
+        if (!nt) return MN_DEAD;
+        memset(nt, 0, (size_t)nc * sizeof *nt);
+        for (uint32_t t = 0; t < ix->nterms; t++) {
+            uint64_t th = ix->terms[t].hash;
+            uint32_t i = (uint32_t)(th ^ (th >> 32)) & (nc - 1);
+            while (nt[i]) i = (i + 1) & (nc - 1);
+            nt[i] = t + 1;
+        }
+        mn_free(ix->thash);
+        ix->thash = nt;
+        ix->thash_cap = nc;
+    }
+    uint32_t at, id = term_find(ix, s, n, h, &at);
+    if (id != MN_DEAD) return id;
+    if (ix->nterms == ix->terms_cap) {
+        uint32_t nc = ix->terms_cap ? ix->terms_cap * 2 : 512;
+        if (grow(&ix->terms, sizeof(term), nc)) return MN_DEAD;
+        ix->terms_cap = nc;
+    }
+    if (ix->arena_len + n > ix->arena_cap) {
+        size_t nc = ix->arena_cap ? ix->arena_cap * 2 : 8192;
+        if (grow(&ix->arena, 1, nc)) return MN_DEAD;
+        ix->arena_cap = nc;
+    }
+    term *e = &ix->terms[ix->nterms];
+    memset(e, 0, sizeof *e);
+    e->hash = h;
+    e->off = (uint32_t)ix->arena_len;
+    e->len = (uint32_t)n;
+    memcpy(ix->arena + ix->arena_len, s, n);
+    ix->arena_len += n;
+    ix->thash[at] = ++ix->nterms;
+    return ix->nterms - 1;
+}
+
+static uint32_t next_epoch(mn_index *ix) {
+    if (++ix->epoch == 0) { /* wrapped: forget every old mark */
+        for (uint32_t t = 0; t < ix->nterms; t++) ix->terms[t].mark = 0;
+        ix->epoch = 1;
+    }
+    return ix->epoch;
+}
+
+/* --- put / remove -------------------------------------------------------- */
+
+static void on_doc_word(void *ctx, const char *s, size_t n, uint32_t pos, int flags) {
+    mn_index *ix = ctx;
+    if ((flags & MN_TOK_STOP) || ix->oom) return;
+    uint32_t id = term_intern(ix, s, n);
+    if (id == MN_DEAD) {
+        ix->oom = 1;
+        return;
+    }
+    ix->dlen++;
+    term *e = &ix->terms[id];
+    if (e->mark == ix->epoch) {
+        if (ix->dtf[e->tmp] < UINT16_MAX) ix->dtf[e->tmp]++;
+        return;
+    }
+    if (ix->ndt == ix->dt_cap) {
+        uint32_t nc = ix->dt_cap ? ix->dt_cap * 2 : 256;
+        if (grow(&ix->dt, 4, nc) || grow(&ix->dtf, 2, nc)) {
+            ix->oom = 1;
+            return;
+        }
+        ix->dt_cap = nc;
+    }
+    e->mark = ix->epoch;
+    e->tmp = ix->ndt;
+    ix->dt[ix->ndt] = id;
+    ix->dtf[ix->ndt++] = 1;
+}
+
+static int reserve_slots(mn_index *ix, uint32_t need) {
+    if (need <= ix->cap) return 0;
+    size_t nc = ix->cap ? (size_t)ix->cap * 2 : 256;
+    if (nc > UINT32_MAX - 1) return -1;
+    /* Every array grows to nc before cap moves: a failure in the middle
+    ** leaves some arrays larger than cap, which is harmless. */
+    if (grow(&ix->rowid, sizeof(int64_t), nc) || grow(&ix->len, 4, nc) ||
+        grow(&ix->fwd_off, 4, nc) || grow(&ix->fwd_n, 2, nc) ||
+        grow(&ix->hasvec, 1, nc) || grow(&ix->vscale, 4, nc) ||
+        grow(&ix->vec, (size_t)ix->dim, nc) || grow(&ix->touched, 4, nc) ||
+        grow(&ix->stamp, 4, nc) || grow(&ix->acc, 4, nc))
+        return -1;
+    /* acc and stamp rely on zeros beyond the old capacity. */
+    memset(ix->acc + ix->cap, 0, (nc - ix->cap) * sizeof(float));
+    memset(ix->stamp + ix->cap, 0, (nc - ix->cap) * sizeof(uint32_t));
+    ix->cap = (uint32_t)nc;
+    return 0;
+}
+
+static int reserve_map(mn_index *ix) {
+    if ((ix->live + 1) * 2 <= ix->map_cap) return 0;
+    uint32_t nc = ix->map_cap ? ix->map_cap * 2 : 512;
+    uint32_t *m = mn_malloc((size_t)nc * sizeof *m);
+    if (!m) return -1;
+    mn_free(ix->map);
+    ix->map = m;
+    ix->map_cap = nc;
+    map_rebuild(ix);
+    return 0;
+}
+
+/* Marks a slot dead and takes its words out of the statistics. */
+static void kill_slot(mn_index *ix, uint32_t s) {
+    const uint32_t *f = ix->fwd + ix->fwd_off[s];
+    for (uint32_t i = 0; i < ix->fwd_n[s]; i++) ix->terms[f[i]].df--;
+    ix->dead_post += ix->fwd_n[s];
+    ix->total_len -= ix->len[s];
+    ix->len[s] = MN_DEAD;
+    ix->hasvec[s] = 0;
+    ix->live--;
+    ix->dead_slots++;
+}
+
+/* Drops dead postings and renumbers live slots densely, in place: no
+** allocation, so remove (which cannot fail) may call it. */
+static void compact(mn_index *ix) {
+    uint32_t *remap = ix->touched, n = 0;
+    size_t nf = 0, d = (size_t)ix->dim;
+    for (uint32_t s = 0; s < ix->nslots; s++) {
+        if (ix->len[s] == MN_DEAD) {
+            remap[s] = MN_DEAD;
+            continue;
+        }
+        remap[s] = n;
+        memmove(ix->fwd + nf, ix->fwd + ix->fwd_off[s], ix->fwd_n[s] * sizeof(uint32_t));
+        ix->fwd_off[n] = (uint32_t)nf;
+        nf += ix->fwd_n[s];
+        ix->fwd_n[n] = ix->fwd_n[s];
+        ix->rowid[n] = ix->rowid[s];
+        ix->len[n] = ix->len[s];
+        ix->hasvec[n] = ix->hasvec[s];
+        ix->vscale[n] = ix->vscale[s];
+        if (d && n != s) memcpy(ix->vec + n * d, ix->vec + s * d, d);
+        n++;
+    }
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        term *e = &ix->terms[t];
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < e->n; i++) {
+            uint32_t ns = remap[e->post[i].slot];
+            if (ns != MN_DEAD) {
+                e->post[k].slot = ns;
+                e->post[k++].tf = e->post[i].tf;
+            }
+        }
+        e->n = k;
+        if (!k) { /* a word no live document has any more: give back its room */
+            mn_free(e->post);
+            e->post = NULL;
+            e->cap = 0;
+        }
+    }
+    ix->nslots = n;
+    ix->nfwd = nf;
+    ix->npost -= ix->dead_post;
+    ix->dead_post = 0;
+    ix->dead_slots = 0;
+    map_rebuild(ix);
+}
+
+static void maybe_compact(mn_index *ix) {
+    if (ix->dead_post * 4 > ix->npost || (uint64_t)ix->dead_slots * 4 > ix->nslots)
+        compact(ix);
+}
+
+int mn_index_put(mn_index *ix, int64_t rowid, const char *text, size_t len,
+                 const float *vec) {
+    /* 1. Tokenize into (term id, tf); this may add dictionary entries. */
+    next_epoch(ix);
+    ix->ndt = ix->dlen = 0;
+    ix->oom = 0;
+    mn_token_each(text, len, on_doc_word, ix);
+    if (ix->oom) return -1;
+    if (ix->ndt > UINT16_MAX) ix->ndt = UINT16_MAX; /* fwd_n's limit */
+    /* 2. Reserve room for everything the commit writes. */
+    for (uint32_t i = 0; i < ix->ndt; i++) {
+        term *e = &ix->terms[ix->dt[i]];
+        if (e->n == e->cap) {
+            uint32_t nc = e->cap ? e->cap * 2 : 4;
+            if (grow(&e->post, sizeof(posting), nc)) return -1;
+            e->cap = nc;
+        }
+    }
+    if (ix->nfwd + ix->ndt > ix->fwd_cap) {
+        size_t nc = ix->fwd_cap ? ix->fwd_cap * 2 : 4096;
+        while (nc < ix->nfwd + ix->ndt) nc *= 2;
+        if (grow(&ix->fwd, 4, nc)) return -1;
+        ix->fwd_cap = nc;
+    }
+    if (reserve_slots(ix, ix->nslots + 1) || reserve_map(ix)) return -1;
+    /* 3. Commit: nothing below allocates. */
+    uint32_t old = map_find(ix, rowid);
+    if (old != MN_DEAD) kill_slot(ix, old);
+    uint32_t s = ix->nslots++;
+    ix->rowid[s] = rowid;
+    ix->len[s] = ix->dlen;
+    ix->total_len += ix->dlen;
+    ix->fwd_off[s] = (uint32_t)ix->nfwd;
+    ix->fwd_n[s] = (uint16_t)ix->ndt;
+    for (uint32_t i = 0; i < ix->ndt; i++) {
+        term *e = &ix->terms[ix->dt[i]];
+        e->post[e->n].slot = s;
+        e->post[e->n++].tf = ix->dtf[i];
+        e->df++;
+        ix->fwd[ix->nfwd++] = ix->dt[i];
+    }
+    ix->npost += ix->ndt;
+    ix->hasvec[s] = vec && ix->dim > 0;
+    ix->vscale[s] = 0;
+    if (ix->hasvec[s])
+        ix->vscale[s] = mn_vec_quantize(vec, (size_t)ix->dim, ix->vec + (size_t)s * (size_t)ix->dim);
+    ix->live++;
+    map_set(ix, rowid, s);
+    maybe_compact(ix);
+    return 0;
+}
+
+void mn_index_remove(mn_index *ix, int64_t rowid) {
+    uint32_t s = map_find(ix, rowid);
+    if (s == MN_DEAD) return;
+    map_del(ix, rowid);
+    kill_slot(ix, s);
+    maybe_compact(ix);
+}
+
+/* --- top-k ----------------------------------------------------------------- */
+
+/* a ranks above b: higher score, then the newer (higher) rowid. */
+static int above(const mn_hit *a, const mn_hit *b) {
+    return a->score > b->score || (a->score == b->score && a->rowid > b->rowid);
+}
+
+/* out[0..*n) is a heap with the weakest hit at the root. */
+static void sift_down(mn_hit *h, int n, int i) {
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && above(&h[w], &h[l])) w = l;
+        if (r < n && above(&h[w], &h[r])) w = r;
+        if (w == i) return;
+        mn_hit t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+static void heap_offer(mn_hit *h, int *n, int k, int64_t rowid, float score) {
+    mn_hit x = {rowid, score};
+    if (*n < k) {
+        int i = (*n)++;
+        while (i > 0 && above(&h[(i - 1) / 2], &x)) {
+            h[i] = h[(i - 1) / 2];
+            i = (i - 1) / 2;
+        }
+        h[i] = x;
+    } else if (above(&x, &h[0])) {
+        h[0] = x;
+        sift_down(h, *n, 0);
+    }
+}
+
+/* Heap-sorts in place: the weakest goes last, leaving best first. */
+static int heap_finish(mn_hit *h, int n) {
+    for (int m = n - 1; m > 0; m--) {
+        mn_hit t = h[0];
+        h[0] = h[m];
+        h[m] = t;
+        sift_down(h, m, 0);
+    }
+    return n;
+}
+
+/* Stamps the allowed live slots; returns the stamp generation. */
+static uint32_t stamp_allow(mn_index *ix, const mn_allow *allow) {
+    if (++ix->stamp_gen == 0) {
+        memset(ix->stamp, 0, (size_t)ix->cap * sizeof *ix->stamp);
+        ix->stamp_gen = 1;
+    }
+    for (size_t i = 0; i < allow->n; i++) {
+        uint32_t s = map_find(ix, allow->rowids[i]);
+        if (s != MN_DEAD) ix->stamp[s] = ix->stamp_gen;
+    }
+    return ix->stamp_gen;
+}
+
+/* --- lexical signals ---------------------------------------------------- */
+
+enum { SIG_BM25, SIG_KEYWORD, SIG_TERMS };
+
+typedef struct qterms {
+    mn_index *ix;
+    uint32_t id[MN_QTERMS];
+    int n, content, stop_only;
+} qterms;
+
+static void on_query_word(void *ctx, const char *s, size_t n, uint32_t pos, int flags) {
+    qterms *q = ctx;
+    int stop = (flags & MN_TOK_STOP) != 0;
+    if (!stop) q->content = 1;
+    /* First pass takes content words; the second (stop_only) the rest. */
+    if (stop != q->stop_only || q->n == MN_QTERMS) return;
+    uint32_t id = term_lookup(q->ix, s, n);
+    if (id == MN_DEAD || q->ix->terms[id].mark == q->ix->epoch) return;
+    q->ix->terms[id].mark = q->ix->epoch;
+    q->id[q->n++] = id;
+}
+
+static int lexical(mn_index *ix, int sig, const qterms *q, const mn_allow *allow,
+                   int k, mn_hit *out) {
+    if (k <= 0 || ix->live == 0 || q->n == 0) return 0;
+    uint32_t gen = allow ? stamp_allow(ix, allow) : 0;
+    const uint32_t *stamp = ix->stamp, *len = ix->len;
+    float *acc = ix->acc;
+    uint32_t *touched = ix->touched, nt = 0;
+    double N = ix->live, avgdl = (double)ix->total_len / N;
+    /* BM25's length norm as c0 + c1 * len, hoisted out of the loop. */
+    const float k1 = 1.2f, b = 0.75f;
+    float c0 = k1 * (1 - b), c1 = avgdl > 0 ? (float)(k1 * b / avgdl) : 0;
+    for (int i = 0; i < q->n; i++) {
+        const term *e = &ix->terms[q->id[i]];
+        if (!e->df) continue;
+        float idf = (float)log(1.0 + (N - e->df + 0.5) / (e->df + 0.5));
+        float w = sig == SIG_TERMS ? 1.0f : idf;
+        for (uint32_t j = 0; j < e->n; j++) {
+            uint32_t s = e->post[j].slot;
+            if (len[s] == MN_DEAD || (allow && stamp[s] != gen)) continue;
+            float add = w;
+            if (sig == SIG_BM25) {
+                float tf = e->post[j].tf;
+                add = w * tf * (k1 + 1) / (tf + c0 + c1 * (float)len[s]);
+            }
+            /* Every contribution is > 0, so 0 means untouched. */
+            if (acc[s] == 0) touched[nt++] = s;
+            acc[s] += add;
+        }
+    }
+    int n = 0;
+    for (uint32_t i = 0; i < nt; i++) {
+        uint32_t s = touched[i];
+        if (n < k || acc[s] >= out[0].score) heap_offer(out, &n, k, ix->rowid[s], acc[s]);
+        acc[s] = 0;
+    }
+    return heap_finish(out, n);
+}
+
+static int query_words(mn_index *ix, int sig, const char *query, size_t len,
+                       const mn_allow *allow, int k, mn_hit *out) {
+    qterms q = {0};
+    q.ix = ix;
+    next_epoch(ix);
+    mn_token_each(query, len, on_query_word, &q);
+    if (!q.content) { /* only stop words: they are not indexed, so 0 hits */
+        q.stop_only = 1;
+        mn_token_each(query, len, on_query_word, &q);
+    }
+    return lexical(ix, sig, &q, allow, k, out);
+}
+
+int mn_index_bm25(mn_index *ix, const char *query, size_t len,
+                  const mn_allow *allow, int k, mn_hit *out) {
+    return query_words(ix, SIG_BM25, query, len, allow, k, out);
+}
+
+int mn_index_keyword(mn_index *ix, const char *query, size_t len,
+                     const mn_allow *allow, int k, mn_hit *out) {
+    return query_words(ix, SIG_KEYWORD, query, len, allow, k, out);
+}
+
+int mn_index_terms(mn_index *ix, const char *const *terms, int n,
+                   const mn_allow *allow, int k, mn_hit *out) {
+    qterms q = {0};
+    q.ix = ix;
+    uint32_t ep = next_epoch(ix);
+    for (int i = 0; i < n && q.n < MN_QTERMS; i++) {
+        uint32_t id = term_lookup(ix, terms[i], strlen(terms[i]));
+        if (id == MN_DEAD || ix->terms[id].mark == ep) continue;
+        ix->terms[id].mark = ep;
+        q.id[q.n++] = id;
+    }
+    return lexical(ix, SIG_TERMS, &q, allow, k, out);
+}
+
+/* --- vectors ------------------------------------------------------------- */
+
+int mn_index_vector(mn_index *ix, const float *q, const mn_allow *allow, int k,
+                    mn_hit *out) {
+    if (k <= 0 || ix->dim == 0 || ix->live == 0) return 0;
+    size_t d = (size_t)ix->dim;
+    float qs = mn_vec_quantize(q, d, ix->qvec);
+    if (qs == 0) return 0;
+    int n = 0;
+    size_t count = allow ? allow->n : ix->nslots;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t s = allow ? map_find(ix, allow->rowids[i]) : (uint32_t)i;
+        if (s == MN_DEAD || !ix->hasvec[s]) continue;
+        float score = (float)mn_vec_dot_i8(ix->qvec, ix->vec + s * d, d) * qs * ix->vscale[s];
+        /* Cheap reject before the heap once it is full. */
+        if (n == k && score < out[0].score) continue;
+        heap_offer(out, &n, k, ix->rowid[s], score);
+    }
+    return heap_finish(out, n);
+}
+
+float mn_index_similarity(mn_index *ix, int64_t a, int64_t b) {
+    uint32_t sa = map_find(ix, a), sb = map_find(ix, b);
+    if (sa == MN_DEAD || sb == MN_DEAD || !ix->hasvec[sa] || !ix->hasvec[sb]) return 0;
+    size_t d = (size_t)ix->dim;
+    return (float)mn_vec_dot_i8(ix->vec + sa * d, ix->vec + sb * d, d) *
+           ix->vscale[sa] * ix->vscale[sb];
+}

@@ -1,0 +1,18 @@
+/*
+** schema.h: the bank's tables and their versioned migrations.
+*/
+#ifndef MN_SCHEMA_H
+#define MN_SCHEMA_H
+
+#include "bank.h"
+
+/* 'MNEM' in the SQLite header's application_id: tells a Mnemo bank from any
+** other SQLite database before a single table is touched. */
+#define MN_SCHEMA_APP_ID 0x4D4E454D
+#define MN_SCHEMA_VERSION 1
+
+/* Brings the bank's schema to MN_SCHEMA_VERSION in one transaction; refuses
+** a foreign database (MNEMO_ECORRUPT) or a newer one (MNEMO_ESCHEMA). */
+MN_FUNC int mn_schema_migrate(mnemo *db);
+
+#endif
