@@ -33,7 +33,7 @@ CLI      := $(BUILD)/bin/mnemo
 TESTBIN  := $(BUILD)/test/mnemo_tests
 TESTCLI  := $(BUILD)/test/mnemo
 
-.PHONY: all lib cli test test-c test-cli bench deps toolchain clean
+.PHONY: all lib cli demo test test-c test-cli bench deps toolchain clean
 
 all: lib cli
 
@@ -107,6 +107,12 @@ $(BENCH): tests/bench/bench.c $(wildcard tests/bench/*.h) $(LIB)
 bench: toolchain
 	@$(MAKE) --no-print-directory $(BENCH)
 	$(BENCH)
+
+# The main job, until the browser demo lands: the CLI remembering a user
+# across two sessions, offline.
+demo: toolchain
+	@$(MAKE) --no-print-directory cli
+	@bash demo/cli-demo.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/test

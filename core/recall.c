@@ -65,7 +65,7 @@ void mn_recall_index_drop(mnemo *db) {
 }
 
 int mn_recall_index_sync(mnemo *db) {
-    int64_t v;
+    int64_t v = 0;
     int rc = data_version(db, &v);
     if (rc) return rc;
     /* data_version moves only for other connections' commits: this handle's

@@ -3,6 +3,7 @@
 */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "strbuf.h"
@@ -95,7 +96,12 @@ void mn_sb_json_num(mn_sb *sb, double v) {
     } else if (v == (double)(long long)v && fabs(v) < 1e15) {
         mn_sb_printf(sb, "%lld", (long long)v);
     } else {
-        mn_sb_printf(sb, "%.17g", v);
+        /* Shortest text that reads back as the same double: 15 digits
+        ** almost always are, 17 always are. */
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.15g", v);
+        if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
+        mn_sb_adds(sb, buf);
     }
 }
 
