@@ -147,8 +147,11 @@ static int read_query(mnemo *db, recall_state *s) {
     if (v) {
         if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > MNEMO_MAX_LIMIT ||
             v->valuedouble != floor(v->valuedouble))
-            return mn_bank_err(db, MNEMO_EINVAL, "limit must be an integer between 1 and %d, got %.32s",
-                               MNEMO_MAX_LIMIT, cJSON_IsNumber(v) ? "out of range" : "a non-number");
+            return cJSON_IsNumber(v)
+                       ? mn_bank_err(db, MNEMO_EINVAL, "limit must be an integer between 1 and %d, got %g",
+                                     MNEMO_MAX_LIMIT, v->valuedouble)
+                       : mn_bank_err(db, MNEMO_EINVAL, "limit must be an integer between 1 and %d, got a %s",
+                                     MNEMO_MAX_LIMIT, cJSON_IsString(v) ? "string" : "non-number");
         s->limit = (int)v->valuedouble;
     }
     v = cJSON_GetObjectItemCaseSensitive(o, "max_tokens");

@@ -229,7 +229,7 @@ static void reindex_free(void *p) {
 static void on_reindex_vectors(mnemo_job *job, float *vecs, const char *why) {
     mnemo *db = job->db;
     reindex_state *s = job->state;
-    if (!vecs) {
+    if (!vecs && s->n) {
         mn_bank_err(db, MNEMO_EHOST, "reindex: %s", why ? why : "no vectors");
         mn_job_fail_with(job, MNEMO_EHOST);
         return;

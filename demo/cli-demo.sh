@@ -19,7 +19,7 @@ say "Session 2 (next day, new process): \"What's my preferred language?\""
 "$bin" --db "$db" --pretty recall --query "What's my preferred language?" --limit 2 \
   --now 2026-11-21T09:00:00Z
 
-say "What Mnemo knows, and its history:"
+say "What Mnemo knows:"
 "$bin" --db "$db" stats
 echo
 say "Forget me:"

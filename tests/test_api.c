@@ -315,7 +315,7 @@ void test_api__recall_honours_filters_limits_and_token_budgets(void) {
     free(r);
     mnemo_job *job;
     CHECK_INT(mnemo_recall(db, "{\"query\":\"x\",\"limit\":0}", &job), MNEMO_EINVAL);
-    CHECK_HAS(mnemo_errmsg(db), "limit must be an integer between 1 and 1000");
+    CHECK_HAS(mnemo_errmsg(db), "limit must be an integer between 1 and 1000, got 0");
     CHECK_INT(mnemo_recall(db, "{\"query\":\"x\",\"filter\":{\"a\":{\"like\":1}}}", &job), MNEMO_EFILTER);
     mnemo_close(db);
 }
