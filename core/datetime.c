@@ -1,6 +1,6 @@
 /*
-** time.c: instants as epoch milliseconds, their ISO-8601 text, and the date
-** ranges that natural-language questions name. See time.h.
+** datetime.c: instants as epoch milliseconds, their ISO-8601 text, and the date
+** ranges that natural-language questions name. See datetime.h.
 **
 ** Calendar arithmetic is done here on proleptic Gregorian day numbers
 ** (Howard Hinnant's days_from_civil), never with timegm/mktime/locale/TZ:

@@ -117,4 +117,10 @@
     X(test_api__two_handles_see_each_others_writes) \
     X(test_api__host_supplies_clock_and_randomness) \
     X(test_api__calls_on_a_failed_handle_are_refused) \
+    /* fault injection (test_fault.c) */ \
+    X(test_fault__retain_survives_every_failed_allocation) \
+    X(test_fault__recall_and_update_survive_failed_allocations) \
+    X(test_fault__full_storage_mid_write_loses_nothing) \
+    X(test_fault__export_writer_can_stop_the_export) \
+    X(test_fault__job_errmsg_says_why_a_job_failed) \
     /* end */
