@@ -262,7 +262,7 @@ static void print_track(const track *tr, int nconf) {
                                   type_short[ty], f, b);
     }
     if (!w) printf("  fused beats bm25 on session NDCG@5 for every question type.\n");
-    else printf("  fused does NOT beat bm25 on session NDCG@5 for: %s.\n", worse);
+    else printf("  fused does NOT beat bm25 on session NDCG@5 for (fused vs bm25): %s.\n", worse);
 }
 
 static int part1(const dataset *ds, int nconf) {
