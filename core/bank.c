@@ -89,8 +89,16 @@ uint64_t mn_bank_random(mnemo *db) {
 }
 
 void mn_bank_new_id(mnemo *db, char *out) {
-    uint64_t a = mn_bank_random(db), b = mn_bank_random(db);
-    a = (a & ~0xF000ull) | 0x4000ull;                      /* version 4 */
+    /* UUIDv7 layout: 48 bits of milliseconds, then randomness. Ids that grow
+    ** with time keep every insert into the id and history indexes at the
+    ** right edge of the B-tree; random (v4) ids made ingest at 100k memories
+    ** 2x slower than at 10k. A seeded bank counts instead of reading the
+    ** clock, so its ids stay reproducible. */
+    uint64_t t = db->seeded ? ++db->id_seq : (uint64_t)mn_bank_now(db);
+    if (!db->seeded && t <= db->id_seq) t = db->id_seq; /* clock stepped back */
+    db->id_seq = t;
+    uint64_t a = (t << 16) | (mn_bank_random(db) & 0x0FFF) | 0x7000ull; /* version 7 */
+    uint64_t b = mn_bank_random(db);
     b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull; /* variant 10 */
     snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
              (unsigned)((a >> 16) & 0xFFFF), (unsigned)(a & 0xFFFF),
@@ -185,8 +193,9 @@ void mn_bank_rollback(mnemo *db) {
 
 /* Reads the open options; unknown keys are errors, so typos do not pass. */
 static int read_options(mnemo *db, const char *options_json, int *wal, int64_t *seed,
-                        int *has_seed) {
+                        int *has_seed, int *fts5) {
     *wal = 1;
+    *fts5 = 0;
     *has_seed = 0;
     snprintf(db->embed_model, sizeof db->embed_model, "%s", MN_EMBED_MODEL);
     db->embed_dim = MN_EMBED_DIM;
@@ -206,6 +215,8 @@ static int read_options(mnemo *db, const char *options_json, int *wal, int64_t *
             if (v && !strcmp(v, "wal")) *wal = 1;
             else if (v && !strcmp(v, "delete")) *wal = 0;
             else { rc = mn_bank_err(db, MNEMO_EINVAL, "option 'journal' must be \"wal\" or \"delete\""); break; }
+        } else if (!strcmp(k, "fts5")) {
+            *fts5 = cJSON_IsTrue(it);
         } else if (!strcmp(k, "readonly")) {
             db->readonly = cJSON_IsTrue(it);
         } else if (!strcmp(k, "embedder")) {
@@ -252,14 +263,15 @@ int mnemo_open(const char *path, const char *options_json, const mnemo_host *hos
     if (!db->host.now_ms) db->host.now_ms = default_now;
     db->host.version = 1;
 
-    int wal, has_seed, rc;
+    int wal, has_seed, fts5, rc;
     int64_t seed = 0;
     if (!path || !*path) {
         rc = mn_bank_err(db, MNEMO_EINVAL, "bank path is empty");
         goto fail;
     }
-    if ((rc = read_options(db, options_json, &wal, &seed, &has_seed))) goto fail;
+    if ((rc = read_options(db, options_json, &wal, &seed, &has_seed, &fts5))) goto fail;
     db->rng = has_seed ? (uint64_t)seed : (uint64_t)mn_bank_now(db) ^ (uint64_t)(uintptr_t)db;
+    db->seeded = has_seed;
 
     int flags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int src = sqlite3_open_v2(path, &db->sql, flags | SQLITE_OPEN_NOMUTEX, NULL);
@@ -270,6 +282,7 @@ int mnemo_open(const char *path, const char *options_json, const mnemo_host *hos
     sqlite3_extended_result_codes(db->sql, 1);
     sqlite3_busy_timeout(db->sql, 5000);
     if ((rc = mn_schema_migrate(db))) goto fail;
+    if ((rc = mn_schema_fts5(db, fts5 && !db->readonly))) goto fail;
     if (!db->readonly && strcmp(path, ":memory:")) {
         /* WAL: readers never block the writer (two tabs, a CLI beside an app).
         ** A host whose VFS cannot share memory falls back to a rollback journal. */

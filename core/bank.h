@@ -18,12 +18,15 @@ struct mnemo {
     sqlite3 *sql;
     mnemo_host host;          /* copied from the caller; NULL members defaulted */
     uint64_t rng;             /* splitmix64 state when host.random is NULL */
+    int seeded;               /* "seed" given: reproducible ids */
+    uint64_t id_seq;          /* time part of the last id (see mn_bank_new_id) */
     mn_sb err;                /* mnemo_errmsg() */
     int readonly;
     int failed_open;          /* a handle returned by a failed mnemo_open */
     char embed_model[128];    /* model id of the vectors recall uses */
     int embed_dim;
-    int builtin_embedder;     /* 1: vectors are computed in core */
+    int builtin_embedder;     /* 1: vectors are computed in core, never stored */
+    int fts5;                 /* the bank keeps the optional FTS5 table */
     struct mn_index *index;   /* recall index, built lazily; NULL until then */
     int64_t index_version;    /* PRAGMA data_version the index reflects */
     struct mnemo_job *jobs;   /* open jobs, freed by mnemo_close */
@@ -51,7 +54,7 @@ MN_FUNC int mn_bank_sqlerr(mnemo *db, int sqlrc, const char *what);
 
 MN_FUNC int64_t mn_bank_now(mnemo *db);
 MN_FUNC uint64_t mn_bank_random(mnemo *db);
-/* A new memory id: a random UUID (v4 layout), written into out[37]. */
+/* A new memory id: a time-ordered UUID (v7 layout), written into out[37]. */
 MN_FUNC void mn_bank_new_id(mnemo *db, char *out);
 
 /* Parses JSON input after checking its size (MNEMO_MAX_INPUT_BYTES) and its

@@ -144,13 +144,7 @@ static int import_memory(mnemo *db, const cJSON *o, int line, int *vectors_pendi
     if (!rc && mn_memory_find(db, id, &old) == MNEMO_OK) {
         /* Replace: the imported record is the truth for this id. */
         sqlite3_stmt *st;
-        if (!(rc = mn_bank_prepare(db,
-                                   "INSERT INTO memories_fts(memories_fts, rowid, text) "
-                                   "SELECT 'delete', rowid, text FROM memories WHERE rowid=?", &st))) {
-            sqlite3_bind_int64(st, 1, old);
-            sqlite3_step(st);
-            sqlite3_finalize(st);
-        }
+        rc = mn_memory_fts_remove(db, old);
         if (!rc && !(rc = mn_bank_prepare(db, "DELETE FROM memories WHERE rowid=?", &st))) {
             sqlite3_bind_int64(st, 1, old);
             int s = sqlite3_step(st);
@@ -158,16 +152,10 @@ static int import_memory(mnemo *db, const cJSON *o, int line, int *vectors_pendi
             if (s != SQLITE_DONE) rc = mn_bank_sqlerr(db, s, "replacing a memory");
         }
     }
-    float vec[MN_EMBED_DIM];
-    const float *v = NULL;
-    if (db->builtin_embedder) {
-        mn_embed_text(m.text, m.len, vec);
-        v = vec;
-    } else {
-        (*vectors_pending)++;
-    }
+    if (!db->builtin_embedder) (*vectors_pending)++;
     int64_t rowid;
-    if (!rc) rc = mn_memory_insert(db, &m, v, 1, &rowid);
+    if (!rc) rc = mn_memory_insert(db, &m, NULL, 1, &rowid);
+    if (!rc) rc = mn_memory_fts_add(db, rowid, rowid);
     cJSON_free(t);
     cJSON_free(g);
     cJSON_free(d);

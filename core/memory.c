@@ -72,15 +72,6 @@ int mn_memory_insert(mnemo *db, const mn_memory *m, const float *vec, int quiet,
     if (s != SQLITE_DONE) return mn_bank_sqlerr(db, s, "storing a memory");
     *rowid = sqlite3_last_insert_rowid(db->sql);
 
-    if ((rc = mn_bank_cached(db, MN_STMT_INSERT_FTS,
-                             "INSERT INTO memories_fts(rowid, text) VALUES(?,?)", &st)))
-        return rc;
-    sqlite3_bind_int64(st, 1, *rowid);
-    sqlite3_bind_text(st, 2, m->text, (int)m->len, SQLITE_STATIC);
-    s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s != SQLITE_DONE) return mn_bank_sqlerr(db, s, "indexing a memory");
-
     if (vec && (rc = mn_vectors_store(db, *rowid, vec))) return rc;
     if (quiet) return MNEMO_OK;
     /* ADD keeps what was added; the row itself may change later. */
@@ -98,6 +89,33 @@ int mn_memory_insert(mnemo *db, const mn_memory *m, const float *vec, int quiet,
     rc = mn_memory_history(db, m->id, "ADD", NULL, mn_sb_str(&ev), m->document_id, NULL);
     mn_sb_free(&ev);
     return rc;
+}
+
+int mn_memory_fts_add(mnemo *db, int64_t first, int64_t last) {
+    if (!db->fts5) return MNEMO_OK;
+    sqlite3_stmt *st;
+    int rc = mn_bank_cached(db, MN_STMT_INSERT_FTS,
+                            "INSERT INTO memories_fts(rowid, text) SELECT rowid, text FROM memories "
+                            "WHERE rowid BETWEEN ? AND ?", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, last);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? MNEMO_OK : mn_bank_sqlerr(db, s, "indexing memories");
+}
+
+int mn_memory_fts_remove(mnemo *db, int64_t rowid) {
+    if (!db->fts5) return MNEMO_OK;
+    sqlite3_stmt *st;
+    int rc = mn_bank_cached(db, MN_STMT_DELETE_FTS,
+                            "INSERT INTO memories_fts(memories_fts, rowid, text) "
+                            "SELECT 'delete', rowid, text FROM memories WHERE rowid=?", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, rowid);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? MNEMO_OK : mn_bank_sqlerr(db, s, "unindexing a memory");
 }
 
 int mn_memory_delete(mnemo *db, int64_t rowid, const char *reason) {
@@ -122,19 +140,9 @@ int mn_memory_delete(mnemo *db, int64_t rowid, const char *reason) {
     char *doc = sqlite3_column_type(st, 3) == SQLITE_NULL
                     ? NULL
                     : mn_strndup((const char *)sqlite3_column_text(st, 3), (size_t)sqlite3_column_bytes(st, 3));
-    /* The FTS5 external-content delete needs the old text, so it goes first. */
-    sqlite3_stmt *del;
-    rc = mn_bank_cached(db, MN_STMT_DELETE_FTS,
-                        "INSERT INTO memories_fts(memories_fts, rowid, text) VALUES('delete',?,?)",
-                        &del);
-    if (!rc) {
-        sqlite3_bind_int64(del, 1, rowid);
-        sqlite3_bind_value(del, 2, sqlite3_column_value(st, 1));
-        int s = sqlite3_step(del);
-        sqlite3_reset(del);
-        if (s != SQLITE_DONE) rc = mn_bank_sqlerr(db, s, "unindexing a memory");
-    }
     sqlite3_finalize(st);
+    /* The FTS5 external-content delete needs the old text, so it goes first. */
+    rc = mn_memory_fts_remove(db, rowid);
     if (!rc && (!id || old.oom)) rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory deleting");
     if (!rc) {
         sqlite3_stmt *d;

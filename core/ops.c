@@ -160,8 +160,9 @@ int mnemo_delete_all(mnemo *db) {
     ** pages and the WAL copies. "Forget me" means gone from the disk too. */
     if ((rc = mn_bank_exec(db, "PRAGMA secure_delete=ON"))) return rc;
     if ((rc = mn_bank_begin(db))) return rc;
-    rc = mn_bank_exec(db,
-                      "INSERT INTO memories_fts(memories_fts) VALUES('delete-all');"
+    if (db->fts5) rc = mn_bank_exec(db, "INSERT INTO memories_fts(memories_fts) VALUES('delete-all')");
+    if (!rc)
+        rc = mn_bank_exec(db,
                       "DELETE FROM memory_entities; DELETE FROM relations; DELETE FROM entities;"
                       "DELETE FROM vectors; DELETE FROM memories; DELETE FROM documents;"
                       "DELETE FROM history;");

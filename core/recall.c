@@ -51,7 +51,13 @@ static int data_version(mnemo *db, int64_t *v) {
 
 void mn_recall_index_put(mnemo *db, int64_t rowid, const char *text, size_t len,
                          const float *vec) {
-    if (db->index && mn_index_put(db->index, rowid, text, len, vec) != 0)
+    if (!db->index) return;
+    float own[MN_EMBED_DIM];
+    if (!vec && db->builtin_embedder) {
+        mn_embed_text(text, len, own);
+        vec = own;
+    }
+    if (mn_index_put(db->index, rowid, text, len, vec) != 0)
         mn_recall_index_drop(db); /* out of memory: rebuild later, never be wrong */
 }
 
@@ -86,12 +92,18 @@ int mn_recall_index_sync(mnemo *db) {
     sqlite3_bind_text(st, 1, db->embed_model, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, db->embed_dim);
     int s;
+    float own[MN_EMBED_DIM];
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         const float *vec = NULL;
-        if (sqlite3_column_bytes(st, 2) == (int)((size_t)db->embed_dim * sizeof(float)))
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        if (db->builtin_embedder) {
+            mn_embed_text(text, len, own);
+            vec = own;
+        } else if (sqlite3_column_bytes(st, 2) == (int)((size_t)db->embed_dim * sizeof(float))) {
             vec = sqlite3_column_blob(st, 2);
-        if (mn_index_put(ix, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-                         (size_t)sqlite3_column_bytes(st, 1), vec) != 0) {
+        }
+        if (mn_index_put(ix, sqlite3_column_int64(st, 0), text, len, vec) != 0) {
             rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory building the recall index");
             break;
         }

@@ -344,6 +344,7 @@ static int write_all(mnemo *db, retain_state *s, float *vecs, mn_sb *out) {
     }
     mn_sb_adds(out, ",\"added\":[");
     int added = 0;
+    int64_t first_row = 0, last_row = -1;
     for (int k = 0; k < s->nembed && !rc; k++) {
         item *it = &s->items[s->which[k]];
         mn_bank_new_id(db, it->m.id);
@@ -352,6 +353,8 @@ static int write_all(mnemo *db, retain_state *s, float *vecs, mn_sb *out) {
         int64_t rowid;
         rc = mn_memory_insert(db, &it->m, v, 0, &rowid);
         if (rc) break;
+        if (!added) first_row = rowid;
+        last_row = rowid;
         mn_recall_index_put(db, rowid, it->m.text, it->m.len, v);
         if (added++) mn_sb_addc(out, ',');
         mn_sb_adds(out, "{\"id\":\"");
@@ -360,6 +363,7 @@ static int write_all(mnemo *db, retain_state *s, float *vecs, mn_sb *out) {
         mn_sb_json_str(out, it->m.text, it->m.len);
         mn_sb_addc(out, '}');
     }
+    if (!rc && added) rc = mn_memory_fts_add(db, first_row, last_row);
     sqlite3_stmt *st = NULL;
     for (int i = 0; i < s->n && !rc; i++) {
         if (s->items[i].skip || !first_of_document(s, i)) continue;
@@ -409,7 +413,7 @@ static void on_vectors(mnemo_job *job, float *vecs, const char *why) {
     if (s->infer_requested)
         mn_sb_adds(&out, ",\"infer_ignored\":true,\"note\":\"LLM extraction is not available "
                          "in this version; the input was stored as given\"");
-    if (!vecs && s->nembed) {
+    if (!vecs && why && s->nembed) {
         mn_sb_adds(&out, ",\"warning\":");
         mn_sb_json_str(&out, why, strlen(why));
         mn_sb_adds(&out, ",\"vectors_pending\":true");
@@ -460,6 +464,9 @@ int mnemo_retain(mnemo *db, const char *input_json, mnemo_job **out) {
         s->lens[s->nembed] = s->items[i].m.len;
         s->which[s->nembed++] = i;
     }
-    mn_vectors_start(job, s->texts, s->lens, s->nembed, on_vectors);
+    /* Built-in vectors are a pure function of the text and are never stored:
+    ** compute them now only for a live recall index (else it builds them). */
+    if (db->builtin_embedder && !db->index) on_vectors(job, NULL, NULL);
+    else mn_vectors_start(job, s->texts, s->lens, s->nembed, on_vectors);
     return mn_job_hand_over(job, out);
 }

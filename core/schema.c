@@ -39,12 +39,6 @@ static const char *const migrations[] = {
     "CREATE INDEX memories_created ON memories(created_at);"
     "CREATE INDEX memories_valid_from ON memories(valid_from);"
 
-    /* The durable full-text index, kept in step with memories by the same
-    ** transactions. Recall's hot path uses the in-memory index (index.c); this
-    ** one serves SQL users and is the floor the benchmark compares against. */
-    "CREATE VIRTUAL TABLE memories_fts USING fts5(text, content='memories',"
-    "  content_rowid='rowid', tokenize='porter unicode61');"
-
     "CREATE TABLE vectors("
     "  memory_rowid INTEGER PRIMARY KEY REFERENCES memories(rowid) ON DELETE CASCADE,"
     "  model TEXT NOT NULL,"
@@ -104,6 +98,28 @@ static int pragma_int(mnemo *db, const char *sql, int64_t *out) {
     }
     sqlite3_finalize(st);
     return s == SQLITE_OK ? MNEMO_OK : mn_bank_sqlerr(db, s, "reading the bank header");
+}
+
+int mn_schema_fts5(mnemo *db, int wanted) {
+    sqlite3_stmt *st;
+    int rc = mn_bank_prepare(db, "SELECT 1 FROM sqlite_schema WHERE name='memories_fts'", &st);
+    if (rc) return rc;
+    int present = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    db->fts5 = present;
+    if (present || !wanted) return MNEMO_OK;
+    if ((rc = mn_bank_begin(db))) return rc;
+    rc = mn_bank_exec(db,
+                      "CREATE VIRTUAL TABLE memories_fts USING fts5(text, content='memories',"
+                      " content_rowid='rowid', tokenize='porter unicode61');"
+                      "INSERT INTO memories_fts(memories_fts) VALUES('rebuild');");
+    if (!rc) rc = mn_bank_commit(db);
+    if (rc) {
+        mn_bank_rollback(db);
+        return rc;
+    }
+    db->fts5 = 1;
+    return MNEMO_OK;
 }
 
 int mn_schema_migrate(mnemo *db) {

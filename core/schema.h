@@ -15,4 +15,10 @@
 ** a foreign database (MNEMO_ECORRUPT) or a newer one (MNEMO_ESCHEMA). */
 MN_FUNC int mn_schema_migrate(mnemo *db);
 
+/* Creates (and fills) the optional FTS5 table when `wanted`, and sets
+** db->fts5 to whether the bank keeps one. Once a bank has it, every write
+** maintains it. Recall never needs it: its BM25 runs on the in-memory index,
+** and FTS5 costs about 40% of ingest. It serves SQL users who want MATCH. */
+MN_FUNC int mn_schema_fts5(mnemo *db, int wanted);
+
 #endif

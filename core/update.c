@@ -98,17 +98,8 @@ static int apply_update(mnemo *db, update_state *s, const float *vec) {
     char *old = snapshot(db, s->rowid), *now_json = NULL;
     if (!old) rc = MNEMO_ENOMEM;
     sqlite3_stmt *st = NULL;
-    if (!rc && s->text) {
-        /* External-content FTS5: remove the old text before it changes. */
-        if (!(rc = mn_bank_prepare(db,
-                                   "INSERT INTO memories_fts(memories_fts, rowid, text) "
-                                   "SELECT 'delete', rowid, text FROM memories WHERE rowid=?", &st))) {
-            sqlite3_bind_int64(st, 1, s->rowid);
-            int r = sqlite3_step(st);
-            if (r != SQLITE_DONE) rc = mn_bank_sqlerr(db, r, "unindexing a memory");
-            sqlite3_finalize(st);
-        }
-    }
+    /* External-content FTS5: remove the old text before it changes. */
+    if (!rc && s->text) rc = mn_memory_fts_remove(db, s->rowid);
     if (!rc && !(rc = mn_bank_prepare(db,
                                       "UPDATE memories SET text=coalesce(?1, text), metadata=coalesce(?2, metadata),"
                                       " topics=coalesce(?3, topics), tags=coalesce(?4, tags),"
@@ -134,13 +125,7 @@ static int apply_update(mnemo *db, update_state *s, const float *vec) {
         sqlite3_finalize(st);
     }
     if (!rc && s->text) {
-        if (!(rc = mn_bank_prepare(db, "INSERT INTO memories_fts(rowid, text) VALUES(?,?)", &st))) {
-            sqlite3_bind_int64(st, 1, s->rowid);
-            sqlite3_bind_text(st, 2, s->text, (int)s->len, SQLITE_STATIC);
-            int r = sqlite3_step(st);
-            if (r != SQLITE_DONE) rc = mn_bank_sqlerr(db, r, "indexing a memory");
-            sqlite3_finalize(st);
-        }
+        rc = mn_memory_fts_add(db, s->rowid, s->rowid);
         /* A vector of the old text would mislead recall: replace or drop it. */
         if (!rc && vec) rc = mn_vectors_store(db, s->rowid, vec);
         if (!rc && !vec) {
@@ -268,6 +253,10 @@ int mnemo_reindex(mnemo *db, mnemo_job **out) {
     mnemo_job *job = mn_job_new(db, s, reindex_free);
     if (!job) return MNEMO_ENOMEM;
     sqlite3_stmt *st;
+    if (db->builtin_embedder) { /* nothing stored, nothing stale */
+        on_reindex_vectors(job, NULL, NULL);
+        return mn_job_hand_over(job, out);
+    }
     int rc = mn_bank_prepare(db,
                              "SELECT m.rowid, m.text FROM memories m WHERE NOT EXISTS (SELECT 1 "
                              "FROM vectors v WHERE v.memory_rowid=m.rowid AND v.model=?1 AND v.dim=?2) "

@@ -112,6 +112,7 @@ void mn_vectors_start(mnemo_job *job, const char *const *texts, const size_t *le
 }
 
 int mn_vectors_store(mnemo *db, int64_t rowid, const float *vec) {
+    if (db->builtin_embedder) return MNEMO_OK; /* recomputed from the text, see retain.c */
     sqlite3_stmt *st;
     int rc = mn_bank_cached(db, MN_STMT_INSERT_VECTOR,
                             "INSERT OR REPLACE INTO vectors(memory_rowid, model, dim, vec) "

@@ -123,6 +123,8 @@ MNEMO_API void mnemo_free(void *p);
 **    "journal": "wal"|"delete",   default "wal" (file banks)
 **    "embedder": {"model": "builtin"} or {"model": "text-embedding-3-small",
 **                 "dim": 1536}    a host embedder: vectors come from the host
+**    "fts5": true,                keep an FTS5 table (memories_fts) for SQL
+**                                 users; recall does not need it
 **    "readonly": true}
 ** `host` may be NULL. As with sqlite3_open(), *out receives a handle even on
 ** failure (unless memory ran out), so mnemo_errmsg() can say why; such a

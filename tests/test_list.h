@@ -123,4 +123,5 @@
     X(test_fault__full_storage_mid_write_loses_nothing) \
     X(test_fault__export_writer_can_stop_the_export) \
     X(test_fault__job_errmsg_says_why_a_job_failed) \
+    X(test_fault__fts5_table_is_optional_and_kept_in_step) \
     /* end */
