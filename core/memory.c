@@ -74,21 +74,11 @@ int mn_memory_insert(mnemo *db, const mn_memory *m, const float *vec, int quiet,
 
     if (vec && (rc = mn_vectors_store(db, *rowid, vec))) return rc;
     if (quiet) return MNEMO_OK;
-    /* ADD keeps what was added; the row itself may change later. */
-    mn_sb ev;
-    mn_sb_init(&ev);
-    mn_sb_adds(&ev, "{\"text\":");
-    mn_sb_json_str(&ev, m->text, m->len);
-    mn_sb_adds(&ev, ",\"metadata\":");
-    mn_sb_adds(&ev, m->metadata ? m->metadata : "{}");
-    mn_sb_addc(&ev, '}');
-    if (ev.oom) {
-        mn_sb_free(&ev);
-        return mn_bank_err(db, MNEMO_ENOMEM, "out of memory writing history");
-    }
-    rc = mn_memory_history(db, m->id, "ADD", NULL, mn_sb_str(&ev), m->document_id, NULL);
-    mn_sb_free(&ev);
-    return rc;
+    /* ADD stores no copy of the text: what was added is the memory row until
+    ** it first changes, and from then on the "old" of the event that changed
+    ** it (UPDATE and DELETE keep their before-image). mnemo_history puts it
+    ** back together. Half the bytes written per retain. */
+    return mn_memory_history(db, m->id, "ADD", NULL, NULL, m->document_id, NULL);
 }
 
 int mn_memory_fts_add(mnemo *db, int64_t first, int64_t last) {

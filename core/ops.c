@@ -184,8 +184,12 @@ int mnemo_history(mnemo *db, const char *id, char **out) {
     if (!id || !*id) return mn_bank_err(db, MNEMO_EINVAL, "memory id is empty");
     sqlite3_stmt *st;
     int rc = mn_bank_prepare(db,
-                             "SELECT event, old, new, document_id, actor, reason, at FROM history "
-                             "WHERE memory_id=? ORDER BY id", &st);
+                             "SELECT event, old, CASE WHEN new IS NULL AND event = 'ADD' THEN"
+                             " coalesce(lead(old) OVER (ORDER BY id),"
+                             "  (SELECT json_object('text', text, 'metadata', json(metadata))"
+                             "   FROM memories WHERE id = ?1)) ELSE new END,"
+                             " document_id, actor, reason, at FROM history "
+                             "WHERE memory_id = ?1 ORDER BY id", &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     mn_sb sb;

@@ -217,7 +217,12 @@ MNEMO_API int mnemo_retain(mnemo *db, const char *input_json, mnemo_job **out);
 ** Finds the memories relevant to a query. `query_json`:
 **   {"query": "...", "limit": 10, "filter": {...}, "now": time,
 **    "max_tokens": n, "diversity": 0..1, "signals": ["bm25","vector",
-**    "keyword","entity","time"], "include_invalid": false}
+**    "keyword","entity","time"], "weights": {"bm25": 1, ...},
+**    "fusion": "score"|"rrf"}
+** Signals run over an in-memory index built on the first recall of a handle
+** (and rebuilt when another connection has written). Fusion "score" (the
+** default) adds each signal's score scaled by its list's best, weighted;
+** "rrf" is weighted reciprocal rank fusion (k = 60).
 ** Result: {"results": [{"id","text","score","metadata","created_at",
 **   "occurred_at", "kind", "topics", "tags", "document_id",
 **   "signals": {"bm25": {"rank", "score"}, ...}}], "tokens": n}.
@@ -254,7 +259,9 @@ MNEMO_API int mnemo_delete_all(mnemo *db);
 MNEMO_API int mnemo_history(mnemo *db, const char *id, char **out);
 
 /* Counts and sizes: {"memories", "invalid", "vectors", "documents",
-** "history", "entities", "embedder", "schema_version", "bytes"}. */
+** "history", "entities", "embedder", "schema_version", "bytes"}. "vectors"
+** counts stored vectors of a host model; the built-in embedder's vectors are
+** recomputed from the text when the recall index is built, never stored. */
 MNEMO_API int mnemo_stats(mnemo *db, char **out);
 
 /*

@@ -251,6 +251,9 @@ void test_api__get_update_history_and_delete(void) {
     CHECK_INT(mnemo_history(db, id, &h), MNEMO_OK);
     const char *a = strstr(h, "\"ADD\""), *u = strstr(h, "\"UPDATE\""), *d = strstr(h, "\"DELETE\"");
     CHECK(a && u && d && a < u && u < d);
+    /* ADD shows what was added, even after the memory changed and went. */
+    const char *added = strstr(a, "\"new\":{\"text\":\"My favourite colour is blue\"");
+    CHECK(added && added < u);
     CHECK_HAS(h, "colour is blue");
     mnemo_free(h);
     CHECK_INT(mnemo_history(db, "no-such-id", &h), MNEMO_ENOTFOUND);

@@ -54,7 +54,7 @@ static const char USAGE[] =
     "         [--timestamp TIME] [--kind K] [--topics JSON] [--tags JSON]\n"
     "         [--source S] [--no-infer]\n"
     "  recall --query Q [--limit N] [--filter JSON] [--now TIME]\n"
-    "         [--max-tokens N] [--diversity X] [--signals JSON] [--include-invalid]\n"
+    "         [--max-tokens N] [--diversity X] [--signals JSON]\n"
     "  get ID\n"
     "  list [--limit N] [--filter JSON] [--cursor C] [--include-invalid]\n"
     "  update ID [--text T] [--metadata JSON] [--kind K] [--topics JSON]\n"
@@ -505,8 +505,6 @@ static void cmd_recall(cli *c, const args *a, res *r)
     req_num(&q, "max_tokens", "max-tokens", arg(a, "max-tokens"), 1);
     req_num(&q, "diversity", "diversity", arg(a, "diversity"), 0);
     req_json(&q, "signals", "signals", arg(a, "signals"));
-    if (arg(a, "include-invalid"))
-        cJSON_AddTrueToObject(q.o, "include_invalid");
     char *in = req_done(&q);
     if (!in)
         return;
@@ -889,7 +887,7 @@ static const command COMMANDS[] = {
      "text= messages= document-id= metadata= timestamp= kind= topics= tags= "
      "source= no-infer"},
     {"recall", cmd_recall, 0, 0,
-     "query= limit= filter= now= max-tokens= diversity= signals= include-invalid"},
+     "query= limit= filter= now= max-tokens= diversity= signals="},
     {"get", cmd_get, 1, 1, ""},
     {"list", cmd_list, 0, 0, "limit= filter= cursor= include-invalid"},
     {"update", cmd_update, 1, 1,

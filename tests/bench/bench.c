@@ -25,24 +25,26 @@ typedef struct config {
     const char *name;
     int fts5;            /* plain SQLite FTS5 instead of Mnemo */
     const char *signals; /* JSON array, or NULL for every signal */
+    const char *fusion;  /* "rrf", or NULL for the default */
 } config;
 
 static const config configs[] = {
-    {"fts5-or", 1, NULL},
-    {"bm25", 0, "[\"bm25\"]"},
-    {"vector", 0, "[\"vector\"]"},
-    {"fused", 0, NULL},
+    {"fts5-or", 1, NULL, NULL},
+    {"bm25", 0, "[\"bm25\"]", NULL},
+    {"vector", 0, "[\"vector\"]", NULL},
+    {"fused", 0, NULL, NULL},
+    {"fused-rrf", 0, NULL, "rrf"},
     /* ablations, with MNEMO_BENCH_ABLATE=1 */
-    {"keyword", 0, "[\"keyword\"]"},
-    {"bm25+kw", 0, "[\"bm25\",\"keyword\"]"},
-    {"bm25+vec", 0, "[\"bm25\",\"vector\"]"},
-    {"no-vector", 0, "[\"bm25\",\"keyword\",\"entity\",\"time\"]"},
-    {"no-keyword", 0, "[\"bm25\",\"vector\",\"entity\",\"time\"]"},
-    {"no-entity", 0, "[\"bm25\",\"keyword\",\"vector\",\"time\"]"},
-    {"no-time", 0, "[\"bm25\",\"keyword\",\"vector\",\"entity\"]"},
+    {"keyword", 0, "[\"keyword\"]", NULL},
+    {"bm25+kw", 0, "[\"bm25\",\"keyword\"]", NULL},
+    {"bm25+vec", 0, "[\"bm25\",\"vector\"]", NULL},
+    {"no-vector", 0, "[\"bm25\",\"keyword\",\"entity\",\"time\"]", NULL},
+    {"no-keyword", 0, "[\"bm25\",\"vector\",\"entity\",\"time\"]", NULL},
+    {"no-entity", 0, "[\"bm25\",\"keyword\",\"vector\",\"time\"]", NULL},
+    {"no-time", 0, "[\"bm25\",\"keyword\",\"vector\",\"entity\"]", NULL},
 };
 #define NCONF_MAX ((int)(sizeof configs / sizeof configs[0]))
-#define NCONF_BASE 4
+#define NCONF_BASE 5
 #define C_BM25 1
 #define C_FUSED 3
 #define LIMIT 50
@@ -87,8 +89,9 @@ static int included(const bquestion *q, int i, int user_only) {
 }
 
 /* Mnemo's ranking for one query: turns[] indices from the results' metadata. */
-static int mnemo_ranking(mnemo *db, const bquestion *q, const char *signals, int *out) {
-    char *json = recall_json(q, LIMIT, signals);
+static int mnemo_ranking(mnemo *db, const bquestion *q, const char *signals, const char *fusion,
+                         int *out) {
+    char *json = recall_json(q, LIMIT, signals, fusion);
     mnemo_job *job = NULL;
     const char *res = do_recall(db, json, &job);
     free(json);
@@ -197,7 +200,7 @@ static int run_question(const bquestion *q, track *tr, int nconf) {
     int ranked[LIMIT];
     /* The first recall on a bank builds its in-memory index: timed apart. */
     t0 = now_ms();
-    if (mnemo_ranking(db, q, "[\"bm25\"]", ranked) < 0) {
+    if (mnemo_ranking(db, q, "[\"bm25\"]", NULL, ranked) < 0) {
         mnemo_close(db);
         return -1;
     }
@@ -205,7 +208,7 @@ static int run_question(const bquestion *q, track *tr, int nconf) {
     for (int c = 0; c < nconf; c++) {
         t0 = now_ms();
         int n = configs[c].fts5 ? fts5_ranking(q, tr->user_only, ranked)
-                                : mnemo_ranking(db, q, configs[c].signals, ranked);
+                                : mnemo_ranking(db, q, configs[c].signals, configs[c].fusion, ranked);
         tr->recall_ms[c] += now_ms() - t0;
         if (n < 0) {
             mnemo_close(db);

@@ -117,12 +117,16 @@ static long long file_bytes(const char *path) {
     return n;
 }
 
-static char *recall_json(const bquestion *q, int limit, const char *signals) {
+static char *recall_json(const bquestion *q, int limit, const char *signals, const char *fusion) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "query", q->question);
     cJSON_AddNumberToObject(o, "limit", limit);
     cJSON_AddStringToObject(o, "now", q->qdate);
     if (signals) cJSON_AddItemToObject(o, "signals", cJSON_Parse(signals));
+    if (fusion) cJSON_AddStringToObject(o, "fusion", fusion);
+    /* For tuning: MNEMO_BENCH_WEIGHTS='{"bm25":1,"vector":0.2}' on fused runs. */
+    const char *w = getenv("MNEMO_BENCH_WEIGHTS");
+    if (w && !signals) cJSON_AddItemToObject(o, "weights", cJSON_Parse(w));
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -207,7 +211,7 @@ static int speed_mnemo(const dataset *ds, const corpus *c, speed *sp) {
 
     char *qs[NSIG][NQUERIES];
     for (int g = 0; g < NSIG; g++)
-        for (int i = 0; i < NQUERIES; i++) qs[g][i] = recall_json(&ds->q[i % ds->nq], 10, sig_json[g]);
+        for (int i = 0; i < NQUERIES; i++) qs[g][i] = recall_json(&ds->q[i % ds->nq], 10, sig_json[g], NULL);
     double lat[NQUERIES];
     /* The first recall builds the in-memory index; then the warm-up. */
     mnemo_job *job = NULL;
