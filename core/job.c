@@ -25,6 +25,32 @@ mnemo_job *mn_job_new(mnemo *db, void *state, void (*destroy)(void *)) {
     return job;
 }
 
+mnemo_job *mn_job_begin(mnemo *db, const char *json, const char *what, size_t size,
+                        void (*destroy)(void *), mnemo_job **out, int *rc) {
+    if (!out) {
+        *rc = db ? mn_bank_err(db, MNEMO_EINVAL, "out is NULL") : MNEMO_EINVAL;
+        return NULL;
+    }
+    *out = NULL;
+    if (!db || !db->sql) {
+        *rc = MNEMO_EMISUSE;
+        return NULL;
+    }
+    cJSON *in;
+    if ((*rc = mn_bank_parse(db, json, json ? strlen(json) : 0, what, 0, &in))) return NULL;
+    void *state = mn_malloc(size);
+    if (!state) {
+        cJSON_Delete(in);
+        *rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    memset(state, 0, size);
+    *(cJSON **)state = in;
+    mnemo_job *job = mn_job_new(db, state, destroy);
+    *rc = job ? MNEMO_OK : MNEMO_ENOMEM;
+    return job;
+}
+
 void mn_job_wait(mnemo_job *job, char *request, mn_job_step step) {
     mn_free(job->request);
     job->request = request;

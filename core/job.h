@@ -35,6 +35,12 @@ struct mnemo_job {
 };
 
 MN_FUNC mnemo_job *mn_job_new(mnemo *db, void *state, void (*destroy)(void *));
+/* The start of every public job call: checks db and out, parses `json` (an
+** object; `what` names it in errors), and creates a job whose zeroed state of
+** `size` bytes (*state) owns the parsed input (stored at the state's start,
+** as its first member, a cJSON *). NULL with *rc set on failure. */
+MN_FUNC mnemo_job *mn_job_begin(mnemo *db, const char *json, const char *what, size_t size,
+                                void (*destroy)(void *), mnemo_job **out, int *rc);
 /* Parks `request` (owned by the job from now on) and the step to resume. */
 MN_FUNC void mn_job_wait(mnemo_job *job, char *request, mn_job_step step);
 /* Finishes successfully with `result` (owned by the job from now on). */

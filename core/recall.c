@@ -123,7 +123,7 @@ int mn_recall_index_sync(mnemo *db) {
 /* ---- the query ---- */
 
 typedef struct recall_state {
-    cJSON *input;
+    cJSON *input;          /* first: see mn_job_begin */
     const char *query;
     size_t qlen;
     int limit;
@@ -556,21 +556,10 @@ static void on_query_vector(mnemo_job *job, float *vecs, const char *why) {
 }
 
 int mnemo_recall(mnemo *db, const char *query_json, mnemo_job **out) {
-    if (!out) return db ? mn_bank_err(db, MNEMO_EINVAL, "out is NULL") : MNEMO_EINVAL;
-    *out = NULL;
-    if (!db || !db->sql) return MNEMO_EMISUSE;
-    cJSON *in;
-    int rc = mn_bank_parse(db, query_json, query_json ? strlen(query_json) : 0, "recall query", 0, &in);
-    if (rc) return rc;
-    recall_state *s = mn_malloc(sizeof *s);
-    if (!s) {
-        cJSON_Delete(in);
-        return mn_bank_err(db, MNEMO_ENOMEM, "out of memory");
-    }
-    memset(s, 0, sizeof *s);
-    s->input = in;
-    mnemo_job *job = mn_job_new(db, s, state_free);
-    if (!job) return MNEMO_ENOMEM;
+    int rc;
+    mnemo_job *job = mn_job_begin(db, query_json, "recall query", sizeof(recall_state), state_free, out, &rc);
+    if (!job) return rc;
+    recall_state *s = job->state;
     if ((rc = read_query(db, s))) {
         mn_job_fail_with(job, rc);
         return mn_job_hand_over(job, out);

@@ -24,7 +24,7 @@ typedef struct item {
 } item;
 
 typedef struct retain_state {
-    cJSON *input;
+    cJSON *input;          /* first: see mn_job_begin */
     item *items;
     int n, cap;
     const char **texts;    /* the texts to embed (not skipped), for vectors.c */
@@ -430,23 +430,12 @@ static void on_vectors(mnemo_job *job, float *vecs, const char *why) {
 }
 
 int mnemo_retain(mnemo *db, const char *input_json, mnemo_job **out) {
-    if (!out) return db ? mn_bank_err(db, MNEMO_EINVAL, "out is NULL") : MNEMO_EINVAL;
-    *out = NULL;
-    if (!db || !db->sql) return MNEMO_EMISUSE;
-    cJSON *in;
-    int rc = mn_bank_parse(db, input_json, input_json ? strlen(input_json) : 0, "retain input", 0, &in);
-    if (rc) return rc;
-    retain_state *s = mn_malloc(sizeof *s);
-    if (!s) {
-        cJSON_Delete(in);
-        return mn_bank_err(db, MNEMO_ENOMEM, "out of memory");
-    }
-    memset(s, 0, sizeof *s);
-    s->input = in;
-    mnemo_job *job = mn_job_new(db, s, state_free);
-    if (!job) return MNEMO_ENOMEM;
+    int rc;
+    mnemo_job *job = mn_job_begin(db, input_json, "retain input", sizeof(retain_state), state_free, out, &rc);
+    if (!job) return rc;
+    retain_state *s = job->state;
     inherit top = {NULL, NULL, NULL, NULL, NULL, NULL, MN_NO_TIME, 1.0};
-    rc = read_input(db, s, in, top, 0);
+    rc = read_input(db, s, s->input, top, 0);
     if (!rc) rc = skip_unchanged(db, s);
     if (!rc) {
         s->texts = mn_malloc((size_t)s->n * sizeof *s->texts);

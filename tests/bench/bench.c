@@ -225,8 +225,8 @@ static void print_track(const track *tr, int nconf) {
     printf("\nTrack (%s): %ld memories in %d banks; session level over %d questions (not _abs), "
            "turn level over %d (>= 1 gold turn indexed)\n",
            tr->title, tr->memories, tr->nrecall, so->n, to->n);
-    printf("  retain %.0f memories/s (one retain per question, built-in embedder included); first\n"
-           "  recall (index build) %.2f ms per bank, not included in ms/query below\n",
+    printf("  retain %.0f memories/s (one retain per question); first recall (index build,\n"
+           "  built-in embeddings included) %.2f ms per bank, not included in ms/query below\n",
            tr->memories / (tr->retain_ms / 1e3), tr->build_ms / tr->nrecall);
     printf("\n  %-11s | %-8s %-8s %-8s %-8s %-8s | %-8s %-8s | %s\n", "config", "S.Rany@1", "S.Rany@5",
            "S.Rall@5", "S.NDCG@5", "S.MRR", "T.Rany@5", "T.NDCG@5", "ms/query");
@@ -302,8 +302,9 @@ static void part2(const dataset *ds, double deadline_ms) {
     corpus_build(ds, sizes[2], &c);
     printf("Corpus: %d distinct non-empty turns, then %d chunks of <= %d bytes cut from long turns "
            "(%d in all).\n", c.nturns, c.n - c.nturns, CHUNK, c.n);
-    printf("Queries: the %d questions cycled to %d, with \"now\" = question date. Mnemo's ingest time\n"
-           "includes its built-in embedder; JSON building of the batches is outside the timer.\n",
+    printf("Queries: the %d questions cycled to %d, with \"now\" = question date. Built-in vectors\n"
+           "are computed when the recall index is built (\"index build\", the first recall), not at\n"
+           "ingest; JSON building of the batches is outside the ingest timer.\n",
            ds->nq, NQUERIES);
     for (int i = 0; i < 3; i++) {
         sp[i].n = sizes[i];
