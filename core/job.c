@@ -67,6 +67,16 @@ void mn_job_done(mnemo_job *job, char *result) {
     job->result = result;
 }
 
+void mn_job_done_sb(mnemo_job *job, mn_sb *sb) {
+    char *res = mn_sb_take(sb);
+    if (!res) {
+        mn_bank_err(job->db, MNEMO_ENOMEM, "out of memory writing the result");
+        mn_job_fail_with(job, MNEMO_ENOMEM);
+        return;
+    }
+    mn_job_done(job, res);
+}
+
 void mn_job_fail_with(mnemo_job *job, int rc) {
     job->pending = 0;
     job->finished = 1;

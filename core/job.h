@@ -45,6 +45,9 @@ MN_FUNC mnemo_job *mn_job_begin(mnemo *db, const char *json, const char *what, s
 MN_FUNC void mn_job_wait(mnemo_job *job, char *request, mn_job_step step);
 /* Finishes successfully with `result` (owned by the job from now on). */
 MN_FUNC void mn_job_done(mnemo_job *job, char *result);
+/* Finishes with the content of sb as the result (sb is emptied), or with
+** MNEMO_ENOMEM if writing it ran out of memory. */
+MN_FUNC void mn_job_done_sb(mnemo_job *job, mn_sb *sb);
 /* Finishes with an error; the message is the bank's current one. */
 MN_FUNC void mn_job_fail_with(mnemo_job *job, int rc);
 /* Ends a public call that started `job`: a job that failed without ever

@@ -545,14 +545,12 @@ static void on_query_vector(mnemo_job *job, float *vecs, const char *why) {
     mn_sb out;
     mn_sb_init(&out);
     int rc = rank_and_write(job->db, s, vecs, &out);
-    char *res = rc ? NULL : mn_sb_take(&out);
-    if (!rc && !res) rc = mn_bank_err(job->db, MNEMO_ENOMEM, "out of memory");
     if (rc) {
         mn_sb_free(&out);
         mn_job_fail_with(job, rc);
         return;
     }
-    mn_job_done(job, res);
+    mn_job_done_sb(job, &out);
 }
 
 int mnemo_recall(mnemo *db, const char *query_json, mnemo_job **out) {

@@ -420,13 +420,7 @@ static void on_vectors(mnemo_job *job, float *vecs, const char *why) {
     }
     mn_sb_printf(&out, ",\"usage\":{\"llm_calls\":0,\"embedding_calls\":%d}}",
                  db->builtin_embedder || !s->nembed ? 0 : (s->nembed + MN_VECTORS_BATCH - 1) / MN_VECTORS_BATCH);
-    char *res = mn_sb_take(&out);
-    if (!res) {
-        mn_bank_err(db, MNEMO_ENOMEM, "out of memory writing the result");
-        mn_job_fail_with(job, MNEMO_ENOMEM);
-        return;
-    }
-    mn_job_done(job, res);
+    mn_job_done_sb(job, &out);
 }
 
 int mnemo_retain(mnemo *db, const char *input_json, mnemo_job **out) {

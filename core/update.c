@@ -234,13 +234,7 @@ static void on_reindex_vectors(mnemo_job *job, float *vecs, const char *why) {
     mn_sb_printf(&sb, "{\"reindexed\":%d,\"model\":", s->n);
     mn_sb_json_str(&sb, db->embed_model, strlen(db->embed_model));
     mn_sb_addc(&sb, '}');
-    char *res = mn_sb_take(&sb);
-    if (!res) {
-        mn_bank_err(db, MNEMO_ENOMEM, "out of memory");
-        mn_job_fail_with(job, MNEMO_ENOMEM);
-        return;
-    }
-    mn_job_done(job, res);
+    mn_job_done_sb(job, &sb);
 }
 
 int mnemo_reindex(mnemo *db, mnemo_job **out) {
