@@ -170,6 +170,12 @@ int mn_bank_cached(mnemo *db, int slot, const char *sql, sqlite3_stmt **st) {
     return rc;
 }
 
+int mn_bank_write(mnemo *db, sqlite3_stmt *st, const char *what) {
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? MNEMO_OK : mn_bank_sqlerr(db, s, what);
+}
+
 int mn_bank_exec(mnemo *db, const char *sql) {
     int rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? MNEMO_OK : mn_bank_sqlerr(db, rc, "writing the bank");

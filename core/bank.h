@@ -68,6 +68,9 @@ MN_FUNC int mn_bank_prepare(mnemo *db, const char *sql, sqlite3_stmt **st);
 /* The cached statement in `slot`, prepared from `sql` on first use, reset
 ** and with bindings cleared. Owned by the bank. */
 MN_FUNC int mn_bank_cached(mnemo *db, int slot, const char *sql, sqlite3_stmt **st);
+/* Steps a bound cached write statement once and resets it; a step that is
+** not SQLITE_DONE becomes a Mnemo code with a message naming `what`. */
+MN_FUNC int mn_bank_write(mnemo *db, sqlite3_stmt *st, const char *what);
 /* Runs SQL with no result rows. */
 MN_FUNC int mn_bank_exec(mnemo *db, const char *sql);
 

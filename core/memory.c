@@ -33,9 +33,7 @@ int mn_memory_history(mnemo *db, const char *memory_id, const char *event,
     bind_text_or_null(st, 5, document_id);
     bind_text_or_null(st, 6, reason);
     sqlite3_bind_int64(st, 7, mn_bank_now(db));
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? MNEMO_OK : mn_bank_sqlerr(db, s, "writing history");
+    return mn_bank_write(db, st, "writing history");
 }
 
 int mn_memory_insert(mnemo *db, const mn_memory *m, const float *vec, int quiet,
@@ -67,9 +65,7 @@ int mn_memory_insert(mnemo *db, const mn_memory *m, const float *vec, int quiet,
     sqlite3_bind_text(st, 14, m->hash, -1, SQLITE_STATIC);
     bind_time_or_null(st, 15, m->valid_to);
     bind_text_or_null(st, 16, m->superseded_by);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s != SQLITE_DONE) return mn_bank_sqlerr(db, s, "storing a memory");
+    if ((rc = mn_bank_write(db, st, "storing a memory"))) return rc;
     *rowid = sqlite3_last_insert_rowid(db->sql);
 
     if (vec && (rc = mn_vectors_store(db, *rowid, vec))) return rc;
@@ -90,9 +86,7 @@ int mn_memory_fts_add(mnemo *db, int64_t first, int64_t last) {
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, first);
     sqlite3_bind_int64(st, 2, last);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? MNEMO_OK : mn_bank_sqlerr(db, s, "indexing memories");
+    return mn_bank_write(db, st, "indexing memories");
 }
 
 int mn_memory_fts_remove(mnemo *db, int64_t rowid) {
@@ -103,9 +97,7 @@ int mn_memory_fts_remove(mnemo *db, int64_t rowid) {
                             "SELECT 'delete', rowid, text FROM memories WHERE rowid=?", &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, rowid);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? MNEMO_OK : mn_bank_sqlerr(db, s, "unindexing a memory");
+    return mn_bank_write(db, st, "unindexing a memory");
 }
 
 int mn_memory_delete(mnemo *db, int64_t rowid, const char *reason) {

@@ -122,7 +122,5 @@ int mn_vectors_store(mnemo *db, int64_t rowid, const float *vec) {
     sqlite3_bind_text(st, 2, db->embed_model, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, db->embed_dim);
     sqlite3_bind_blob(st, 4, vec, (int)((size_t)db->embed_dim * sizeof(float)), SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? MNEMO_OK : mn_bank_sqlerr(db, s, "storing a vector");
+    return mn_bank_write(db, st, "storing a vector");
 }
