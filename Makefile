@@ -33,9 +33,15 @@ CLI      := $(BUILD)/bin/mnemo
 TESTBIN  := $(BUILD)/test/mnemo_tests
 TESTCLI  := $(BUILD)/test/mnemo
 
-.PHONY: all lib cli demo test test-c test-cli bench deps toolchain clean
+.PHONY: all lib cli demo test test-c test-cli bench bench-c deps toolchain clean
 
-all: lib cli
+# Other hosts add their targets here: ALL_MORE (built by `make`), TEST_MORE
+# (run by `make test`), BENCH_MORE (run by `make bench`).
+ALL_MORE   :=
+TEST_MORE  :=
+BENCH_MORE :=
+
+all: lib cli all-more
 
 lib: $(LIB)
 cli: $(CLI)
@@ -91,7 +97,7 @@ $(TESTCLI): $(CLI_SRC) $(TST_OBJ) $(BUILD)/obj/sqlite3.o $(BUILD)/obj/cJSON.o
 	    $(BUILD)/obj/sqlite3.o $(BUILD)/obj/cJSON.o -lm -lpthread -o $@
 
 test: toolchain
-	@$(MAKE) --no-print-directory test-c test-cli
+	@$(MAKE) --no-print-directory test-c test-cli $(TEST_MORE)
 
 test-c: $(TESTBIN)
 	ASAN_OPTIONS=detect_leaks=1 $(TESTBIN)
@@ -105,7 +111,9 @@ $(BENCH): tests/bench/bench.c $(wildcard tests/bench/*.h) $(LIB)
 	$(CC) $(WARN) $(OPT) -march=native $(INC) tests/bench/bench.c $(LIB) -lm -lpthread -o $@
 
 bench: toolchain
-	@$(MAKE) --no-print-directory $(BENCH)
+	@$(MAKE) --no-print-directory bench-c $(BENCH_MORE)
+
+bench-c: $(BENCH)
 	$(BENCH)
 
 # The main job, until the browser demo lands: the CLI remembering a user
@@ -116,3 +124,11 @@ demo: toolchain
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/test
+
+# Each host's build lives beside its code; included last so it can use
+# everything above.
+-include web/web.mk wasi/wasi.mk demo/demo.mk
+
+# Runs after the includes so their ALL_MORE is known.
+.PHONY: all-more
+all-more: $(ALL_MORE)

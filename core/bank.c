@@ -11,6 +11,7 @@
 #include "embed.h"
 #include "index.h"
 #include "job.h"
+#include "pages.h"
 #include "schema.h"
 
 const char *mnemo_version(void) { return MNEMO_VERSION; }
@@ -223,6 +224,13 @@ static int read_options(mnemo *db, const char *options_json, int *wal, int64_t *
             else { rc = mn_bank_err(db, MNEMO_EINVAL, "option 'journal' must be \"wal\" or \"delete\""); break; }
         } else if (!strcmp(k, "fts5")) {
             *fts5 = cJSON_IsTrue(it);
+        } else if (!strcmp(k, "storage")) {
+            const char *v = cJSON_GetStringValue(it);
+            if (v && !strcmp(v, "pages")) db->pages = 1;
+            else if (!v || strcmp(v, "file")) {
+                rc = mn_bank_err(db, MNEMO_EINVAL, "option 'storage' must be \"file\" or \"pages\"");
+                break;
+            }
         } else if (!strcmp(k, "readonly")) {
             db->readonly = cJSON_IsTrue(it);
         } else if (!strcmp(k, "embedder")) {
@@ -280,16 +288,34 @@ int mnemo_open(const char *path, const char *options_json, const mnemo_host *hos
     db->seeded = has_seed;
 
     int flags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int src = sqlite3_open_v2(path, &db->sql, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (db->pages) {
+        if (mn_pages_register() != SQLITE_OK) {
+            rc = mn_bank_err(db, MNEMO_ENOMEM, "cannot register the page store");
+            goto fail;
+        }
+        if (mn_pages_is_open(path)) {
+            rc = mn_bank_err(db, MNEMO_EBUSY, "page bank '%s' is already open", path);
+            goto fail;
+        }
+    }
+    int src = sqlite3_open_v2(path, &db->sql, flags | SQLITE_OPEN_NOMUTEX,
+                              db->pages ? MN_PAGES_VFS : NULL);
     if (src != SQLITE_OK) {
         rc = mn_bank_sqlerr(db, src, "opening the bank file");
         goto fail;
     }
     sqlite3_extended_result_codes(db->sql, 1);
     sqlite3_busy_timeout(db->sql, 5000);
+    /* A page bank's journal stays in memory: the host's atomic save of the
+    ** changed pages is the commit that survives a crash. */
+    if (db->pages && (src = sqlite3_exec(db->sql, "PRAGMA journal_mode=MEMORY; PRAGMA temp_store=MEMORY",
+                                         NULL, NULL, NULL)) != SQLITE_OK) {
+        rc = mn_bank_sqlerr(db, src, "setting up the page bank");
+        goto fail;
+    }
     if ((rc = mn_schema_migrate(db))) goto fail;
     if ((rc = mn_schema_fts5(db, fts5 && !db->readonly))) goto fail;
-    if (!db->readonly && strcmp(path, ":memory:")) {
+    if (!db->readonly && !db->pages && strcmp(path, ":memory:")) {
         /* WAL: readers never block the writer (two tabs, a CLI beside an app).
         ** A host whose VFS cannot share memory falls back to a rollback journal. */
         if (wal && sqlite3_exec(db->sql, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)

@@ -27,6 +27,7 @@ struct mnemo {
     int embed_dim;
     int builtin_embedder;     /* 1: vectors are computed in core, never stored */
     int fts5;                 /* the bank keeps the optional FTS5 table */
+    int pages;                /* a page bank (pages.c): memory image, host-persisted */
     struct mn_index *index;   /* recall index, built lazily; NULL until then */
     int64_t index_version;    /* PRAGMA data_version the index reflects */
     struct mnemo_job *jobs;   /* open jobs, freed by mnemo_close */

@@ -276,6 +276,55 @@ MNEMO_API int mnemo_export(mnemo *db,
                            void *ctx);
 MNEMO_API int mnemo_import(mnemo *db, const char *jsonl, size_t len, char **out);
 
+/*
+** PAGE BANKS, for hosts without a file system (IndexedDB in a browser, a
+** Durable Object's storage at the edge). Opened with {"storage": "pages"},
+** a bank lives in memory as SQLite pages; `path` is then only its name. The
+** host loads the pages it persisted before opening, and after each call that
+** wrote, saves the pages that changed, in one atomic write of its own store:
+**
+**   for each stored page p (1-based): mnemo_pages_load("alice", (p-1)*size, data, size);
+**   mnemo_open("alice", "{\"storage\":\"pages\"}", NULL, &db);
+**   ... mnemo_retain(...) and its job, mnemo_delete(...), ...
+**   const uint32_t *pg; size_t n = mnemo_pages_dirty(db, &pg);
+**   store pages pg[0..n) (mnemo_pages_page(db, pg[i]), mnemo_pages_size(db)
+**   bytes each) and drop stored pages above mnemo_pages_count(db), atomically;
+**   then mnemo_pages_saved(db);
+**
+** Calls never leave a transaction open between them, so the changed pages of
+** one call (or of several) always form a consistent bank. If the host's write
+** fails, it closes the handle and opens again from its store: the bank is as
+** it was before. Reads come from memory; nothing is read from the host after
+** open. The journal is kept in memory.
+*/
+
+/* Copies `len` bytes at `offset` into the page image named `name`, creating
+** it (empty) if needed. Only before mnemo_open() claims the image; MNEMO_EBUSY
+** if a bank with that name is open, MNEMO_ENOMEM, MNEMO_EINVAL for a NULL or
+** empty name or a negative offset. An image never opened is freed by
+** mnemo_pages_drop(). */
+MNEMO_API int mnemo_pages_load(const char *name, int64_t offset, const void *data, size_t len);
+
+/* Frees an unopened image (e.g. after a failed load). A no-op if absent;
+** MNEMO_EBUSY if open. mnemo_close() frees the image of a page bank. */
+MNEMO_API int mnemo_pages_drop(const char *name);
+
+/* The numbers (1-based, ascending) of the pages written since the last
+** mnemo_pages_saved(), through *pgnos (owned by db, valid until the next call
+** on db). Returns how many; 0 for a bank that is not a page bank. */
+MNEMO_API size_t mnemo_pages_dirty(mnemo *db, const uint32_t **pgnos);
+
+/* Page `pgno` (mnemo_pages_size() bytes), owned by db and valid until the
+** next call on db; NULL if pgno is out of range or db is not a page bank. */
+MNEMO_API const unsigned char *mnemo_pages_page(mnemo *db, uint32_t pgno);
+
+/* Page size in bytes, and number of pages in the bank (0 if not a page bank). */
+MNEMO_API uint32_t mnemo_pages_size(mnemo *db);
+MNEMO_API uint32_t mnemo_pages_count(mnemo *db);
+
+/* Marks every page as saved: the next mnemo_pages_dirty() lists only newer writes. */
+MNEMO_API void mnemo_pages_saved(mnemo *db);
+
 #ifdef __cplusplus
 }
 #endif

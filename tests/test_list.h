@@ -124,4 +124,13 @@
     X(test_fault__export_writer_can_stop_the_export) \
     X(test_fault__job_errmsg_says_why_a_job_failed) \
     X(test_fault__fts5_table_is_optional_and_kept_in_step) \
+    /* page banks (core/pages.c) */ \
+    X(test_pages__saved_pages_reopen_as_the_same_bank) \
+    X(test_pages__a_small_write_dirties_few_pages) \
+    X(test_pages__an_unsaved_call_is_gone_after_reopening) \
+    X(test_pages__an_open_image_is_busy) \
+    X(test_pages__checks_arguments_and_ignores_file_banks) \
+    X(test_pages__garbage_pages_open_as_corrupt) \
+    X(test_pages__delete_all_shrinks_the_bank) \
+    X(test_pages__survives_every_failed_allocation) \
     /* end */

@@ -1,0 +1,403 @@
+/*
+** pages.c: page banks. A SQLite VFS ("mnemo-pages") whose files are images
+** in memory, for hosts with no file system: a browser keeps the pages in
+** IndexedDB, a Durable Object in its storage. The host loads the pages it
+** kept before opening, and after each call saves the pages written since
+** its last save (mnemo_pages_dirty), as one atomic write of its own.
+**
+** Why not let the host implement a VFS: IndexedDB and Durable Object storage
+** are asynchronous, and the core never blocks on the host (no Asyncify). A
+** memory image read in full at open, with a dirty map, needs nothing of the
+** host while SQLite runs, and makes a commit cost the pages it changed.
+**
+** Named images live in a registry from mnemo_pages_load() until the bank
+** that claimed them closes. Journals and temporary files get private,
+** anonymous images. No locks: an image belongs to one handle.
+*/
+#include "pages.h"
+
+#include <string.h>
+
+/* Dirty state is kept per 512-byte unit, SQLite's smallest page size, so it
+** stays right when a VACUUM changes the page size. */
+#define UNIT 512
+
+typedef struct image {
+    struct image *next;      /* registry (named images only) */
+    char *name;              /* NULL for anonymous files */
+    unsigned char *data;
+    size_t size, cap;
+    uint8_t *dirty;          /* one bit per UNIT bytes of data */
+    size_t dirty_cap;        /* bytes of `dirty` */
+    int claimed;             /* opened as a bank's main database */
+    uint32_t *list;          /* mnemo_pages_dirty()'s answer */
+    size_t list_cap;
+} image;
+
+typedef struct pfile {
+    sqlite3_file base;
+    image *img;
+} pfile;
+
+static image *registry;
+static int vfs_registered;
+
+/* The registry is process-wide: guard it where SQLite has mutexes (native
+** builds); single-threaded wasm builds get no-op mutexes. */
+static sqlite3_mutex *registry_mutex(void) {
+    return sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_APP1);
+}
+
+static void image_free(image *img) {
+    if (!img) return;
+    mn_free(img->name);
+    mn_free(img->data);
+    mn_free(img->dirty);
+    mn_free(img->list);
+    mn_free(img);
+}
+
+static image **find(const char *name) {
+    image **p = &registry;
+    while (*p && strcmp((*p)->name, name)) p = &(*p)->next;
+    return p;
+}
+
+static void unlink_image(image *img) {
+    for (image **p = &registry; *p; p = &(*p)->next)
+        if (*p == img) {
+            *p = img->next;
+            return;
+        }
+}
+
+/* Makes room for `size` bytes of data (zero-filled) and their dirty bits. */
+static int image_reserve(image *img, size_t size) {
+    if (size > img->cap) {
+        size_t cap = img->cap ? img->cap : 64 * 1024;
+        while (cap < size) cap *= 2;
+        unsigned char *d = mn_realloc(img->data, cap);
+        if (!d) return SQLITE_NOMEM;
+        memset(d + img->cap, 0, cap - img->cap);
+        img->data = d;
+        img->cap = cap;
+    }
+    size_t bits = (size + UNIT - 1) / UNIT;
+    size_t need = (bits + 7) / 8;
+    if (need > img->dirty_cap) {
+        size_t cap = img->dirty_cap ? img->dirty_cap : 64;
+        while (cap < need) cap *= 2;
+        uint8_t *d = mn_realloc(img->dirty, cap);
+        if (!d) return SQLITE_NOMEM;
+        memset(d + img->dirty_cap, 0, cap - img->dirty_cap);
+        img->dirty = d;
+        img->dirty_cap = cap;
+    }
+    return SQLITE_OK;
+}
+
+/* Copies bytes in at `off`, growing the image; marks them dirty if asked. */
+static int image_write(image *img, const void *buf, size_t n, size_t off, int mark) {
+    if (n == 0) return SQLITE_OK;
+    if (off + n < off) return SQLITE_FULL;
+    int rc = image_reserve(img, off + n);
+    if (rc) return rc;
+    if (off > img->size) memset(img->data + img->size, 0, off - img->size);
+    memcpy(img->data + off, buf, n);
+    if (off + n > img->size) img->size = off + n;
+    if (mark)
+        for (size_t u = off / UNIT; u <= (off + n - 1) / UNIT; u++)
+            img->dirty[u / 8] |= (uint8_t)(1u << (u % 8));
+    return SQLITE_OK;
+}
+
+/* The page size the header declares (offset 16, big-endian; 1 is 65536). */
+static uint32_t image_page_size(const image *img) {
+    if (img->size < 100) return 4096;
+    uint32_t v = (uint32_t)img->data[16] << 8 | img->data[17];
+    if (v == 1) return 65536;
+    if (v < 512 || (v & (v - 1))) return 4096;
+    return v;
+}
+
+/* ---- sqlite3_io_methods ------------------------------------------------ */
+
+static int x_close(sqlite3_file *f) {
+    image *img = ((pfile *)f)->img;
+    if (img && img->name) {
+        sqlite3_mutex_enter(registry_mutex());
+        unlink_image(img);
+        sqlite3_mutex_leave(registry_mutex());
+    }
+    image_free(img);
+    ((pfile *)f)->img = NULL;
+    return SQLITE_OK;
+}
+
+static int x_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off) {
+    image *img = ((pfile *)f)->img;
+    size_t n = (size_t)amt, o = (size_t)off;
+    if (o >= img->size) {
+        memset(buf, 0, n);
+        return SQLITE_IOERR_SHORT_READ;
+    }
+    size_t have = img->size - o < n ? img->size - o : n;
+    memcpy(buf, img->data + o, have);
+    if (have < n) {
+        memset((char *)buf + have, 0, n - have);
+        return SQLITE_IOERR_SHORT_READ;
+    }
+    return SQLITE_OK;
+}
+
+static int x_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off) {
+    image *img = ((pfile *)f)->img;
+    int rc = image_write(img, buf, (size_t)amt, (size_t)off, 1);
+    /* Room for the dirty list now, so that mnemo_pages_dirty() never has to
+    ** allocate: a host must always learn every page it has to save. */
+    size_t units = (img->size + UNIT - 1) / UNIT;
+    if (!rc && img->name && units > img->list_cap) {
+        size_t cap = img->list_cap ? img->list_cap : 64;
+        while (cap < units) cap *= 2;
+        uint32_t *l = mn_realloc(img->list, cap * sizeof *l);
+        if (!l) rc = SQLITE_NOMEM;
+        else img->list = l, img->list_cap = cap;
+    }
+    return rc == SQLITE_NOMEM ? SQLITE_IOERR_NOMEM : rc;
+}
+
+static int x_truncate(sqlite3_file *f, sqlite3_int64 size) {
+    image *img = ((pfile *)f)->img;
+    if ((size_t)size < img->size) img->size = (size_t)size;
+    return SQLITE_OK;
+}
+
+static int x_sync(sqlite3_file *f, int flags) { return SQLITE_OK; }
+
+static int x_file_size(sqlite3_file *f, sqlite3_int64 *size) {
+    *size = (sqlite3_int64)((pfile *)f)->img->size;
+    return SQLITE_OK;
+}
+
+static int x_lock(sqlite3_file *f, int level) { return SQLITE_OK; }
+static int x_check_reserved(sqlite3_file *f, int *out) { *out = 0; return SQLITE_OK; }
+static int x_file_control(sqlite3_file *f, int op, void *arg) { return SQLITE_NOTFOUND; }
+static int x_sector_size(sqlite3_file *f) { return UNIT; }
+
+static int x_device(sqlite3_file *f) {
+    /* Memory: a write never tears, and appends are safe. Not "atomic": the
+    ** journal must still be kept, so a failed statement can roll back. */
+    return SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_SEQUENTIAL | SQLITE_IOCAP_POWERSAFE_OVERWRITE;
+}
+
+static const sqlite3_io_methods io_methods = {
+    1, x_close, x_read, x_write, x_truncate, x_sync, x_file_size, x_lock, x_lock,
+    x_check_reserved, x_file_control, x_sector_size, x_device,
+    NULL, NULL, NULL, NULL, NULL, NULL, /* version 1: no WAL, no mmap */
+};
+
+/* ---- sqlite3_vfs ------------------------------------------------------- */
+
+static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out_flags) {
+    pfile *pf = (pfile *)f;
+    memset(pf, 0, sizeof *pf);
+    image *img = NULL;
+    if ((flags & SQLITE_OPEN_MAIN_DB) && name) {
+        sqlite3_mutex_enter(registry_mutex());
+        image **p = find(name);
+        img = *p;
+        if (img && img->claimed) img = NULL, flags = -1;
+        if (img) img->claimed = 1;
+        if (!img && flags != -1 && (img = mn_malloc(sizeof *img))) {
+            memset(img, 0, sizeof *img);
+            size_t n = strlen(name) + 1;
+            if ((img->name = mn_malloc(n))) {
+                memcpy(img->name, name, n);
+                img->claimed = 1;
+                img->next = registry;
+                registry = img;
+            } else {
+                mn_free(img);
+                img = NULL;
+            }
+        }
+        sqlite3_mutex_leave(registry_mutex());
+        if (!img) return flags == -1 ? SQLITE_CANTOPEN : SQLITE_NOMEM;
+    } else {
+        /* Journals and temporary files: private to this open. */
+        if (!(img = mn_malloc(sizeof *img))) return SQLITE_NOMEM;
+        memset(img, 0, sizeof *img);
+    }
+    pf->img = img;
+    pf->base.pMethods = &io_methods;
+    if (out_flags) *out_flags = flags;
+    return SQLITE_OK;
+}
+
+static int v_delete(sqlite3_vfs *vfs, const char *name, int sync) { return SQLITE_OK; }
+
+static int v_access(sqlite3_vfs *vfs, const char *name, int flags, int *out) {
+    /* Only journals are asked about, and they never outlive their open. */
+    *out = 0;
+    return SQLITE_OK;
+}
+
+static int v_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out) {
+    sqlite3_snprintf(n, out, "%s", name);
+    return SQLITE_OK;
+}
+
+/* Randomness and time are only used by SQLite for temporary names and SQL
+** date functions, which Mnemo does not use: borrow the default VFS's if the
+** build has one. */
+static int v_randomness(sqlite3_vfs *vfs, int n, char *out) {
+    sqlite3_vfs *d = vfs->pAppData;
+    if (d) return d->xRandomness(d, n, out);
+    memset(out, 0, (size_t)n);
+    return n;
+}
+
+static int v_sleep(sqlite3_vfs *vfs, int us) { return us; }
+
+static int v_current_time(sqlite3_vfs *vfs, double *out) {
+    sqlite3_vfs *d = vfs->pAppData;
+    if (d) return d->xCurrentTime(d, out);
+    *out = 2440587.5; /* the Unix epoch as a Julian day */
+    return SQLITE_OK;
+}
+
+static int v_last_error(sqlite3_vfs *vfs, int n, char *out) { return 0; }
+
+static sqlite3_vfs pages_vfs = {
+    1, (int)sizeof(pfile), 512, NULL, MN_PAGES_VFS, NULL,
+    v_open, v_delete, v_access, v_full_pathname,
+    NULL, NULL, NULL, NULL, /* no dynamic loading */
+    v_randomness, v_sleep, v_current_time, v_last_error,
+    NULL, NULL, NULL, NULL,
+};
+
+int mn_pages_register(void) {
+    int rc = sqlite3_initialize();
+    if (rc) return rc;
+    sqlite3_mutex_enter(registry_mutex());
+    if (!vfs_registered) {
+        pages_vfs.pAppData = sqlite3_vfs_find(NULL);
+        rc = sqlite3_vfs_register(&pages_vfs, 0);
+        if (!rc) vfs_registered = 1;
+    }
+    sqlite3_mutex_leave(registry_mutex());
+    return rc;
+}
+
+int mn_pages_is_open(const char *name) {
+    sqlite3_mutex_enter(registry_mutex());
+    image *img = *find(name);
+    int open = img && img->claimed;
+    sqlite3_mutex_leave(registry_mutex());
+    return open;
+}
+
+/* ---- public API -------------------------------------------------------- */
+
+int mnemo_pages_load(const char *name, int64_t offset, const void *data, size_t len) {
+    if (!name || !*name || offset < 0 || (len && !data)) return MNEMO_EINVAL;
+    if (sqlite3_initialize()) return MNEMO_ENOMEM;
+    int rc = MNEMO_OK;
+    sqlite3_mutex_enter(registry_mutex());
+    image **p = find(name);
+    image *img = *p;
+    if (img && img->claimed) {
+        rc = MNEMO_EBUSY;
+    } else if (!img) {
+        size_t n = strlen(name) + 1;
+        if ((img = mn_malloc(sizeof *img))) memset(img, 0, sizeof *img);
+        if (img && (img->name = mn_malloc(n))) {
+            memcpy(img->name, name, n);
+            img->next = registry;
+            registry = img;
+        } else {
+            image_free(img);
+            img = NULL;
+            rc = MNEMO_ENOMEM;
+        }
+    }
+    if (!rc && (uint64_t)offset > SIZE_MAX - len) rc = MNEMO_ETOOBIG;
+    /* Loaded pages are what the host already has: not dirty. */
+    if (!rc && image_write(img, data, len, (size_t)offset, 0)) rc = MNEMO_ENOMEM;
+    sqlite3_mutex_leave(registry_mutex());
+    return rc;
+}
+
+int mnemo_pages_drop(const char *name) {
+    if (!name) return MNEMO_OK;
+    if (sqlite3_initialize()) return MNEMO_ENOMEM;
+    int rc = MNEMO_OK;
+    sqlite3_mutex_enter(registry_mutex());
+    image **p = find(name);
+    image *img = *p;
+    if (img && img->claimed) {
+        rc = MNEMO_EBUSY;
+    } else if (img) {
+        *p = img->next;
+        image_free(img);
+    }
+    sqlite3_mutex_leave(registry_mutex());
+    return rc;
+}
+
+/* The image behind a page bank's main database, or NULL. */
+static image *bank_image(mnemo *db) {
+    if (!db || !db->sql || !db->pages) return NULL;
+    sqlite3_file *f = NULL;
+    if (sqlite3_file_control(db->sql, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
+        f->pMethods != &io_methods)
+        return NULL;
+    return ((pfile *)f)->img;
+}
+
+uint32_t mnemo_pages_size(mnemo *db) {
+    image *img = bank_image(db);
+    return img ? image_page_size(img) : 0;
+}
+
+uint32_t mnemo_pages_count(mnemo *db) {
+    image *img = bank_image(db);
+    if (!img) return 0;
+    uint32_t ps = image_page_size(img);
+    return (uint32_t)((img->size + ps - 1) / ps);
+}
+
+const unsigned char *mnemo_pages_page(mnemo *db, uint32_t pgno) {
+    image *img = bank_image(db);
+    if (!img || pgno < 1 || pgno > mnemo_pages_count(db)) return NULL;
+    uint32_t ps = image_page_size(img);
+    /* The last page may be partial only in a damaged image; pad it so the
+    ** caller can always read a whole page. */
+    if (image_reserve(img, (size_t)pgno * ps)) return NULL;
+    return img->data + (size_t)(pgno - 1) * ps;
+}
+
+size_t mnemo_pages_dirty(mnemo *db, const uint32_t **pgnos) {
+    if (pgnos) *pgnos = NULL;
+    image *img = bank_image(db);
+    if (!img || !pgnos) return 0;
+    uint32_t ps = image_page_size(img), count = mnemo_pages_count(db);
+    size_t n = 0, units = (img->size + UNIT - 1) / UNIT;
+    uint32_t last = 0;
+    for (size_t u = 0; u < units; u++) {
+        if (!(img->dirty[u / 8] & (1u << (u % 8)))) {
+            if (!img->dirty[u / 8] && u % 8 == 0) u += 7; /* skip clean bytes */
+            continue;
+        }
+        uint32_t pg = (uint32_t)(u * UNIT / ps) + 1;
+        if (pg == last || pg > count || n == img->list_cap) continue;
+        img->list[n++] = last = pg;
+    }
+    *pgnos = img->list;
+    return n;
+}
+
+void mnemo_pages_saved(mnemo *db) {
+    image *img = bank_image(db);
+    if (img && img->dirty) memset(img->dirty, 0, img->dirty_cap);
+}

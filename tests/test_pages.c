@@ -1,0 +1,244 @@
+/*
+** test_pages.c: page banks (core/pages.c). A tiny host keeps pages in an
+** array, as IndexedDB or a Durable Object would, and reopens from it.
+*/
+#include <stdlib.h>
+
+#include "test.h"
+#include "common.h"
+#include "mnemo.h"
+
+#define STORE_MAX 4096
+
+/* The host's store: what survives a reload. */
+typedef struct store {
+    unsigned char *page[STORE_MAX + 1]; /* 1-based */
+    uint32_t count, size;
+    int writes;                         /* pages written by the last save */
+} store;
+
+static void store_free(store *s) {
+    for (uint32_t i = 0; i <= STORE_MAX; i++) free(s->page[i]);
+    memset(s, 0, sizeof *s);
+}
+
+/* Saves what changed, the way a host does after each call. */
+static int save(mnemo *db, store *s) {
+    const uint32_t *pg;
+    size_t n = mnemo_pages_dirty(db, &pg);
+    uint32_t size = mnemo_pages_size(db), count = mnemo_pages_count(db);
+    if (count > STORE_MAX) return -1;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = mnemo_pages_page(db, pg[i]);
+        if (!p) return -1;
+        free(s->page[pg[i]]);
+        s->page[pg[i]] = malloc(size);
+        memcpy(s->page[pg[i]], p, size);
+    }
+    for (uint32_t i = count + 1; i <= s->count; i++) free(s->page[i]), s->page[i] = NULL;
+    s->count = count;
+    s->size = size;
+    s->writes = (int)n;
+    mnemo_pages_saved(db);
+    return 0;
+}
+
+static int open_from(const char *name, store *s, mnemo **db) {
+    for (uint32_t i = 1; i <= s->count; i++) {
+        if (!s->page[i]) return -1;
+        int rc = mnemo_pages_load(name, (int64_t)(i - 1) * s->size, s->page[i], s->size);
+        if (rc) return rc;
+    }
+    return mnemo_open(name, "{\"storage\":\"pages\",\"seed\":5}", NULL, db);
+}
+
+static int retain_text(mnemo *db, const char *text) {
+    char in[4096];
+    snprintf(in, sizeof in, "{\"text\":\"%s\"}", text);
+    mnemo_job *job;
+    int rc = mnemo_retain(db, in, &job);
+    if (rc) return rc;
+    rc = mnemo_job_status(job);
+    mnemo_job_free(job);
+    return rc;
+}
+
+static int count_memories(mnemo *db) {
+    char *s = NULL;
+    if (mnemo_stats(db, &s) != MNEMO_OK) return -1;
+    const char *p = strstr(s, "\"memories\":");
+    int n = p ? atoi(p + 11) : -1;
+    mnemo_free(s);
+    return n;
+}
+
+void test_pages__saved_pages_reopen_as_the_same_bank(void) {
+    store s = {0};
+    mnemo *db;
+    CHECK_INT(open_from("pg-reopen", &s, &db), MNEMO_OK);
+    CHECK_INT(retain_text(db, "My sister lives in Lisbon"), MNEMO_OK);
+    CHECK_INT(retain_text(db, "I keep bees in the garden"), MNEMO_OK);
+    CHECK(mnemo_pages_size(db) >= 512);
+    CHECK(mnemo_pages_count(db) > 1);
+    CHECK_INT(save(db, &s), 0);
+    CHECK(s.writes > 0);
+    mnemo_close(db);
+
+    CHECK_INT(open_from("pg-reopen", &s, &db), MNEMO_OK);
+    CHECK_INT(count_memories(db), 2);
+    mnemo_job *job;
+    CHECK_INT(mnemo_recall(db, "{\"query\":\"where does my sister live\"}", &job), MNEMO_OK);
+    CHECK_HAS(mnemo_job_result(job), "Lisbon");
+    mnemo_job_free(job);
+    /* Reading changes nothing the host must save. */
+    const uint32_t *pg;
+    CHECK_INT(mnemo_pages_dirty(db, &pg), 0);
+    mnemo_close(db);
+    store_free(&s);
+}
+
+void test_pages__a_small_write_dirties_few_pages(void) {
+    store s = {0};
+    mnemo *db;
+    CHECK_INT(open_from("pg-small", &s, &db), MNEMO_OK);
+    char buf[128];
+    for (int i = 0; i < 400; i++) {
+        snprintf(buf, sizeof buf, "note %d about topic %d and the weather", i, i % 17);
+        CHECK_INT(retain_text(db, buf), MNEMO_OK);
+    }
+    CHECK_INT(save(db, &s), 0);
+    uint32_t total = mnemo_pages_count(db);
+    CHECK_INT(retain_text(db, "one more note"), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    /* A commit costs the pages it changed, not the bank's size. */
+    CHECK(total > 40);
+    CHECK(s.writes > 0 && s.writes <= 12);
+    mnemo_close(db);
+    store_free(&s);
+}
+
+void test_pages__an_unsaved_call_is_gone_after_reopening(void) {
+    store s = {0};
+    mnemo *db;
+    CHECK_INT(open_from("pg-lost", &s, &db), MNEMO_OK);
+    CHECK_INT(retain_text(db, "kept"), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    /* The host's save of this call fails: it closes and reopens. */
+    CHECK_INT(retain_text(db, "not saved"), MNEMO_OK);
+    mnemo_close(db);
+    CHECK_INT(open_from("pg-lost", &s, &db), MNEMO_OK);
+    CHECK_INT(count_memories(db), 1);
+    char *out = NULL;
+    CHECK_INT(mnemo_list(db, NULL, &out), MNEMO_OK);
+    CHECK_HAS(out, "kept");
+    CHECK(!strstr(out, "not saved"));
+    mnemo_free(out);
+    mnemo_close(db);
+    store_free(&s);
+}
+
+void test_pages__an_open_image_is_busy(void) {
+    mnemo *db, *db2;
+    CHECK_INT(mnemo_open("pg-busy", "{\"storage\":\"pages\"}", NULL, &db), MNEMO_OK);
+    CHECK_INT(mnemo_open("pg-busy", "{\"storage\":\"pages\"}", NULL, &db2), MNEMO_EBUSY);
+    CHECK_HAS(mnemo_errmsg(db2), "already open");
+    mnemo_close(db2);
+    CHECK_INT(mnemo_pages_load("pg-busy", 0, "x", 1), MNEMO_EBUSY);
+    CHECK_INT(mnemo_pages_drop("pg-busy"), MNEMO_EBUSY);
+    mnemo_close(db);
+    /* Closing frees the image: the name opens again, empty. */
+    CHECK_INT(mnemo_open("pg-busy", "{\"storage\":\"pages\"}", NULL, &db), MNEMO_OK);
+    CHECK_INT(count_memories(db), 0);
+    mnemo_close(db);
+}
+
+void test_pages__checks_arguments_and_ignores_file_banks(void) {
+    CHECK_INT(mnemo_pages_load(NULL, 0, "x", 1), MNEMO_EINVAL);
+    CHECK_INT(mnemo_pages_load("", 0, "x", 1), MNEMO_EINVAL);
+    CHECK_INT(mnemo_pages_load("pg-args", -1, "x", 1), MNEMO_EINVAL);
+    CHECK_INT(mnemo_pages_load("pg-args", 0, NULL, 1), MNEMO_EINVAL);
+    CHECK_INT(mnemo_pages_drop("pg-never-loaded"), MNEMO_OK);
+    CHECK_INT(mnemo_pages_drop(NULL), MNEMO_OK);
+    /* A loaded image that is never opened is freed by drop (ASan checks). */
+    CHECK_INT(mnemo_pages_load("pg-args", 4096, "abc", 3), MNEMO_OK);
+    CHECK_INT(mnemo_pages_drop("pg-args"), MNEMO_OK);
+
+    mnemo *db;
+    CHECK_INT(mnemo_open(":memory:", NULL, NULL, &db), MNEMO_OK);
+    const uint32_t *pg = (const uint32_t *)1;
+    CHECK_INT(mnemo_pages_dirty(db, &pg), 0);
+    CHECK(pg == NULL);
+    CHECK(mnemo_pages_page(db, 1) == NULL);
+    CHECK_INT(mnemo_pages_size(db), 0);
+    CHECK_INT(mnemo_pages_count(db), 0);
+    mnemo_pages_saved(db);
+    mnemo_close(db);
+    CHECK_INT(mnemo_pages_count(NULL), 0);
+
+    CHECK_INT(mnemo_open("pg-args", "{\"storage\":\"disk\"}", NULL, &db), MNEMO_EINVAL);
+    CHECK_HAS(mnemo_errmsg(db), "'storage'");
+    mnemo_close(db);
+}
+
+void test_pages__garbage_pages_open_as_corrupt(void) {
+    char junk[4096];
+    memset(junk, 'j', sizeof junk);
+    CHECK_INT(mnemo_pages_load("pg-junk", 0, junk, sizeof junk), MNEMO_OK);
+    mnemo *db;
+    CHECK_INT(mnemo_open("pg-junk", "{\"storage\":\"pages\"}", NULL, &db), MNEMO_ECORRUPT);
+    mnemo_close(db);
+    /* The failed open released the image. */
+    CHECK_INT(mnemo_pages_drop("pg-junk"), MNEMO_OK);
+}
+
+void test_pages__delete_all_shrinks_the_bank(void) {
+    store s = {0};
+    mnemo *db;
+    CHECK_INT(open_from("pg-shrink", &s, &db), MNEMO_OK);
+    char buf[128];
+    for (int i = 0; i < 300; i++) {
+        snprintf(buf, sizeof buf, "secret number %d of many", i);
+        CHECK_INT(retain_text(db, buf), MNEMO_OK);
+    }
+    CHECK_INT(save(db, &s), 0);
+    uint32_t before = s.count;
+    CHECK_INT(mnemo_delete_all(db), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    CHECK(s.count < before);
+    mnemo_close(db);
+    CHECK_INT(open_from("pg-shrink", &s, &db), MNEMO_OK);
+    CHECK_INT(count_memories(db), 0);
+    CHECK_INT(retain_text(db, "a fresh start"), MNEMO_OK);
+    mnemo_close(db);
+    store_free(&s);
+}
+
+void test_pages__survives_every_failed_allocation(void) {
+    store s = {0};
+    mnemo *db;
+    CHECK_INT(open_from("pg-fault", &s, &db), MNEMO_OK);
+    CHECK_INT(retain_text(db, "first"), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    char buf[2048];
+    memset(buf, 'a', sizeof buf - 1);
+    buf[sizeof buf - 1] = 0;
+    memcpy(buf, "long ", 5);
+    int done = 0;
+    for (long n = 1; n < 2000 && !done; n++) {
+        mn_mem_fail_after(n);
+        int rc = retain_text(db, buf);
+        mn_mem_fail_after(0);
+        if (rc == MNEMO_OK) {
+            done = 1;
+            break;
+        }
+        CHECK_INT(count_memories(db), 1);
+    }
+    CHECK(done);
+    CHECK_INT(save(db, &s), 0);
+    mnemo_close(db);
+    CHECK_INT(open_from("pg-fault", &s, &db), MNEMO_OK);
+    CHECK_INT(count_memories(db), 2);
+    mnemo_close(db);
+    store_free(&s);
+}
