@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bank.h"
+#include "budget.h"
 #include "embed.h"
 #include "index.h"
 #include "job.h"
@@ -207,6 +208,7 @@ static int read_options(mnemo *db, const char *options_json, int *wal, int64_t *
     snprintf(db->embed_model, sizeof db->embed_model, "%s", MN_EMBED_MODEL);
     db->embed_dim = MN_EMBED_DIM;
     db->builtin_embedder = 1;
+    mn_budget_defaults(&db->llm);
     if (!options_json) return MNEMO_OK;
     cJSON *o;
     int rc = mn_bank_parse(db, options_json, strlen(options_json), "open options", 0, &o);
@@ -250,6 +252,8 @@ static int read_options(mnemo *db, const char *options_json, int *wal, int64_t *
                 db->embed_dim = (int)d->valuedouble;
                 db->builtin_embedder = 0;
             }
+        } else if (!strcmp(k, "llm")) {
+            if ((rc = mn_budget_options(db, it))) break;
         } else {
             rc = mn_bank_err(db, MNEMO_EINVAL, "unknown open option '%s'", k);
             break;

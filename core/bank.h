@@ -14,6 +14,17 @@ struct mn_index;
 
 #define MN_STMT_MAX 16
 
+/* The "llm" open option (see mnemo.h; defaults in budget.c). */
+typedef struct mn_llm_conf {
+    char model[128];          /* "" : the host picks */
+    int json_schema;
+    int candidates;
+    int max_prompt_tokens;    /* per chat request */
+    int max_deletes;          /* deletes + supersedes per retain */
+    int calls_per_retain, prompt_per_retain, completion_per_retain;
+    int64_t calls_per_day, prompt_per_day, completion_per_day; /* 0: no limit */
+} mn_llm_conf;
+
 struct mnemo {
     sqlite3 *sql;
     mnemo_host host;          /* copied from the caller; NULL members defaulted */
@@ -31,6 +42,7 @@ struct mnemo {
     struct mn_index *index;   /* recall index, built lazily; NULL until then */
     int64_t index_version;    /* PRAGMA data_version the index reflects */
     struct mnemo_job *jobs;   /* open jobs, freed by mnemo_close */
+    mn_llm_conf llm;          /* LLM extraction settings and budgets */
     sqlite3_stmt *cached[MN_STMT_MAX]; /* hot statements, prepared once */
 };
 

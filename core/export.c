@@ -132,6 +132,7 @@ static int import_memory(mnemo *db, const cJSON *o, int line, int *vectors_pendi
     m.document_id = field_str(o, "document_id");
     m.source = field_str(o, "source");
     m.superseded_by = field_str(o, "superseded_by");
+    m.prompt_version = field_str(o, "prompt_version");
     m.confidence = cJSON_IsNumber(conf) ? conf->valuedouble : 1.0;
     if (hash && strlen(hash) == 16) memcpy(m.hash, hash, 17);
     else mn_hash_hex(m.text, m.len, m.hash);

@@ -42,8 +42,9 @@ int mn_memory_insert(mnemo *db, const mn_memory *m, const float *vec, int quiet,
     int rc = mn_bank_cached(db, MN_STMT_INSERT_MEMORY,
                             "INSERT INTO memories(id, text, kind, topics, tags, metadata, "
                             "document_id, source, confidence, occurred_at, created_at, "
-                            "updated_at, valid_from, hash, valid_to, superseded_by) "
-                            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            "updated_at, valid_from, hash, valid_to, superseded_by, "
+                            "prompt_version, pending_id) "
+                            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                             &st);
     if (rc) return rc;
     int64_t now = m->created_at == MN_NO_TIME ? mn_bank_now(db) : m->created_at;
@@ -65,6 +66,9 @@ int mn_memory_insert(mnemo *db, const mn_memory *m, const float *vec, int quiet,
     sqlite3_bind_text(st, 14, m->hash, -1, SQLITE_STATIC);
     bind_time_or_null(st, 15, m->valid_to);
     bind_text_or_null(st, 16, m->superseded_by);
+    bind_text_or_null(st, 17, m->prompt_version);
+    if (m->pending_id) sqlite3_bind_int64(st, 18, m->pending_id);
+    else sqlite3_bind_null(st, 18);
     if ((rc = mn_bank_write(db, st, "storing a memory"))) return rc;
     *rowid = sqlite3_last_insert_rowid(db->sql);
 
@@ -198,6 +202,8 @@ void mn_memory_json(sqlite3_stmt *st, int c, mn_sb *out) {
     text_or_null(out, st, c + 15);
     mn_sb_adds(out, ",\"hash\":");
     text_or_null(out, st, c + 16);
+    mn_sb_adds(out, ",\"prompt_version\":");
+    text_or_null(out, st, c + 17);
     mn_sb_addc(out, '}');
 }
 

@@ -26,6 +26,8 @@ typedef struct mn_memory {
     int64_t valid_from;      /* MN_NO_TIME: occurred_at, else created_at */
     int64_t valid_to;        /* MN_NO_TIME: still valid */
     const char *superseded_by;
+    const char *prompt_version; /* the prompt that extracted it; NULL: given */
+    int64_t pending_id;      /* its input waits in `pending`; 0: none */
     char hash[17];
 } mn_memory;
 
@@ -33,7 +35,8 @@ typedef struct mn_memory {
 #define MN_MEMORY_COLS                                                          \
     "m.rowid, m.id, m.text, m.kind, m.topics, m.tags, m.metadata, "            \
     "m.document_id, m.source, m.confidence, m.occurred_at, m.created_at, "     \
-    "m.updated_at, m.valid_from, m.valid_to, m.superseded_by, m.hash"
+    "m.updated_at, m.valid_from, m.valid_to, m.superseded_by, m.hash, "         \
+    "m.prompt_version"
 
 /* Inserts m (id must be set), its vector (if vec) and an ADD history event
 ** (unless quiet, for imports that bring their own history), but not its FTS

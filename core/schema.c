@@ -83,6 +83,31 @@ static const char *const migrations[] = {
     "  reason TEXT,"
     "  at INTEGER NOT NULL);"
     "CREATE INDEX history_memory ON history(memory_id);",
+
+    /* 2: LLM extraction. Inputs the model could not answer for wait in
+    ** `pending`; the memories kept for them meanwhile (the turns as given
+    ** and the heuristic's facts) point at their row, so the model's answer
+    ** replaces exactly those. llm_usage counts each UTC day's requests for
+    ** the daily budgets. Relations are found by memory and by entity. */
+    "ALTER TABLE memories ADD COLUMN pending_id INTEGER;"
+    "CREATE INDEX memories_pending ON memories(pending_id) WHERE pending_id IS NOT NULL;"
+    "CREATE TABLE pending("
+    "  id INTEGER PRIMARY KEY,"
+    "  input TEXT NOT NULL,"
+    "  document_id TEXT,"
+    "  reason TEXT,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX pending_document ON pending(document_id) WHERE document_id IS NOT NULL;"
+    "CREATE TABLE llm_usage("
+    "  day INTEGER PRIMARY KEY,"
+    "  calls INTEGER NOT NULL,"
+    "  prompt_tokens INTEGER NOT NULL,"
+    "  completion_tokens INTEGER NOT NULL);"
+    "CREATE INDEX relations_memory ON relations(memory_rowid);"
+    "CREATE INDEX relations_subject ON relations(subject);"
+    "CREATE INDEX relations_object ON relations(object);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

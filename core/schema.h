@@ -9,7 +9,7 @@
 /* 'MNEM' in the SQLite header's application_id: tells a Mnemo bank from any
 ** other SQLite database before a single table is touched. */
 #define MN_SCHEMA_APP_ID 0x4D4E454D
-#define MN_SCHEMA_VERSION 1
+#define MN_SCHEMA_VERSION 2
 
 /* Brings the bank's schema to MN_SCHEMA_VERSION in one transaction; refuses
 ** a foreign database (MNEMO_ECORRUPT) or a newer one (MNEMO_ESCHEMA). */

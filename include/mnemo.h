@@ -125,7 +125,18 @@ MNEMO_API void mnemo_free(void *p);
 **                 "dim": 1536}    a host embedder: vectors come from the host
 **    "fts5": true,                keep an FTS5 table (memories_fts) for SQL
 **                                 users; recall does not need it
-**    "readonly": true}
+**    "readonly": true,
+**    "llm": {                     LLM extraction (retain "infer": true)
+**      "model": "name",           put in chat bodies (else the host's own)
+**      "json_schema": true,       ask for response_format json_schema
+**      "candidates": 8,           known memories shown to the model, 0..32
+**      "max_prompt_tokens": 1500, per chat request, system prompt included;
+**                                 turns that do not fit are also stored as given
+**      "max_deletes": 3,          deletes + supersedes per retain, 0..100
+**      "max_calls_per_retain": 2, "max_prompt_tokens_per_retain": 4000,
+**      "max_completion_tokens_per_retain": 2000,
+**      "max_calls_per_day": 0, "max_prompt_tokens_per_day": 0,
+**      "max_completion_tokens_per_day": 0}}   per bank per UTC day; 0: none
 ** `host` may be NULL. As with sqlite3_open(), *out receives a handle even on
 ** failure (unless memory ran out), so mnemo_errmsg() can say why; such a
 ** handle only answers mnemo_errmsg() and must be closed with mnemo_close().
@@ -145,7 +156,7 @@ MNEMO_API const char *mnemo_errmsg(const mnemo *db);
 
 /*
 ** JOBS. An operation that may need the outside world (embeddings from a host
-** model; later, LLM completions) returns a job. The host drives it:
+** model, an LLM completion) returns a job. The host drives it:
 **
 **   mnemo_job *job;
 **   if (mnemo_retain(db, input, &job) != MNEMO_OK) fail(mnemo_errmsg(db));
@@ -157,10 +168,47 @@ MNEMO_API const char *mnemo_errmsg(const mnemo *db);
 **   if (mnemo_job_status(job) == MNEMO_OK) use(mnemo_job_result(job));
 **   mnemo_job_free(job);
 **
-** With the built-in embedder a job finishes inside the call that created it.
-** The request is a JSON object {"type": "embeddings", "body": {...}} whose body
-** is an OpenAI-compatible request ({"model", "input": [...]}); the response
-** fed back is the provider's JSON body. Each step does bounded work.
+** With the built-in embedder and no LLM work a job finishes inside the call
+** that created it. Each step does bounded work. A request is a JSON object:
+**
+**   {"type": "embeddings", "body": {"model", "input": [...]}}
+**       POST body for an OpenAI-compatible {embed-url}/embeddings. Feed back
+**       the response body ({"data": [{"index", "embedding"}]}).
+**
+**   {"type": "chat", "purpose": "extract", "prompt_version": "extract-v1",
+**    "attempt": 1|2, "body": {"messages": [{"role","content"}, ...],
+**    "temperature": 0, "max_tokens": n, "model"?, "response_format"?}}
+**       POST body for an OpenAI-compatible {llm-url}/chat/completions. "model"
+**       is present only if the open option llm.model names one; otherwise the
+**       host sets its own. "response_format" is {"type": "json_schema",
+**       "json_schema": {"name": "mnemo_extract", "strict": true, "schema"}}
+**       on attempt 1 (unless llm.json_schema is false) and absent when the
+**       core falls back to plain JSON. Feed back the response body as it
+**       came, whatever its HTTP status: {"choices": [{"message": {"content"}}],
+**       "usage": {"prompt_tokens", "completion_tokens"}} or an error body
+**       ({"error": {...}}). An error body, or mnemo_job_fail() with
+**       MNEMO_EINVAL (the server refused the request: HTTP 400/404/422),
+**       makes the core retry once without response_format. Any other failure
+**       (MNEMO_EHOST: no LLM configured, unreachable, timeout, 5xx after the
+**       host's own retries) makes it fall back at once; a retain never fails
+**       because of the LLM.
+**
+** THE MODEL'S ANSWER (the "content" of the chat response) is one JSON object:
+**   {"facts": [{"op": "ADD"|"UPDATE"|"SUPERSEDE"|"NONE",
+**               "ref": "m1"|null,          a known memory, by its alias only
+**               "text": "User prefers dark mode",
+**               "kind": "preference"|"identity"|"fact"|"event"|"plan"|
+**                       "relationship"|..., "topics": ["..."],
+**               "entities": [{"name", "type"}],
+**               "relations": [{"subject", "predicate", "object"}],
+**               "when": "2024-05-11"|null,  or a relative phrase
+**               "confidence": 0..1}],
+**    "delete": ["m2", ...]}                  memories the user asked to forget
+** ADD stores a new memory; NONE means already known (nothing written);
+** UPDATE rewrites "ref" with "text"; SUPERSEDE keeps "ref" with valid_to set
+** and superseded_by pointing at the new memory. The prompts and the schema
+** are data in core/prompt.c. The parser forgives code fences, text around
+** the JSON, trailing commas, truncation, wrong types and unknown aliases.
 */
 
 /* 1 while the job waits for the host, 0 when it has finished (either way). */
@@ -202,12 +250,38 @@ MNEMO_API void mnemo_job_free(mnemo_job *job);
 **   {"items": [<input>, ...]}        many inputs in one transaction
 ** with optional "document_id", "metadata" (object), "timestamp" (when it
 ** happened), "kind", "topics", "tags", "source", "confidence", "infer".
-** Until LLM extraction exists, "infer" true behaves as manual mode and the
-** result says so ("mode": "manual", "infer_ignored": true).
+**
+** "infer": false (the default) is manual mode: the input is stored as given.
+** "infer": true extracts and consolidates with one chat request (see JOBS):
+** the bank's memories related to the input are the candidates the model
+** may leave, update, supersede or delete (at most llm.max_deletes of the
+** last two per retain); new and changed memories get their embeddings in
+** at most one request. Messages are sent in order; a message's "timestamp"
+** (else the input's, else now) resolves relative dates ("next Saturday").
+** Without an answer (the host failed the request, the model's output was
+** unusable twice, or a budget is spent), the turns are stored as given
+** (kind "message"), a built-in heuristic keeps the obvious facts, and the
+** input waits in the pending queue (mnemo_process_pending): the result then
+** has "mode": "heuristic" and "pending": true. Either way the job succeeds.
+**
 ** Retaining a document_id again replaces, in the same transaction, every
-** memory derived from its previous version; an identical version is a no-op.
-** Result: {"mode", "added": [{"id","text"}], "removed": [ids],
-**          "unchanged": bool, ...}.
+** memory derived from its previous version (extracted ones included); an
+** identical version is a no-op.
+** Result: {"mode": "manual"|"llm"|"heuristic",
+**          "added": [{"id","text"}],           every new memory row
+**          "removed": [ids],                    rows deleted
+**          "unchanged": bool,
+**          and with infer:
+**          "learned": [{"id","text","kind","topics","occurred_at"}],
+**          "changed": [{"id","text","old_text"}],
+**          "superseded": [{"id","text","by"}],  "by": the successor's id
+**          "forgotten": [{"id","text"}],
+**          "prompt_version", "pending": bool, "fallback"?: "why",
+**          "warnings"?: ["..."],
+**          "usage": {"llm_calls","prompt_tokens","completion_tokens",
+**                    "embedding_calls","estimated": bool}}.
+** Tokens come from the response's "usage" when present, else from the
+** estimate of core/budget.c (4 bytes a token, plus 4 a message).
 ** Errors: MNEMO_EJSON, MNEMO_EUTF8, MNEMO_ETOOBIG, MNEMO_EINVAL (empty text,
 ** wrong types), storage errors. On any error nothing is written.
 */
@@ -229,6 +303,18 @@ MNEMO_API int mnemo_retain(mnemo *db, const char *input_json, mnemo_job **out);
 ** Filters use mem0's syntax; see README. An unknown operator is MNEMO_EFILTER.
 */
 MNEMO_API int mnemo_recall(mnemo *db, const char *query_json, mnemo_job **out);
+
+/*
+** Re-extracts, with the LLM, inputs that a retain could only keep through
+** the heuristic (see mnemo_retain), oldest first, one chat request each:
+** the model's facts replace the heuristic facts and the stored turns of
+** that input, and the input leaves the queue. `options_json` may be NULL or
+** {"limit": n} (default 10, at most 1000). Stops at the first input the
+** model cannot answer for (it stays queued, nothing is lost).
+** Result: {"processed": n, "remaining": n, "results": [<retain result>],
+**          "stopped"?: "why", "usage": {...}}.
+*/
+MNEMO_API int mnemo_process_pending(mnemo *db, const char *options_json, mnemo_job **out);
 
 /* Changes a memory: {"text"?, "metadata"?, "topics"?, "tags"?, "kind"?,
 ** "occurred_at"?}. A new text is re-embedded (hence a job). History keeps the
@@ -259,7 +345,9 @@ MNEMO_API int mnemo_delete_all(mnemo *db);
 MNEMO_API int mnemo_history(mnemo *db, const char *id, char **out);
 
 /* Counts and sizes: {"memories", "invalid", "vectors", "documents",
-** "history", "entities", "embedder", "schema_version", "bytes"}. "vectors"
+** "history", "entities", "relations", "pending", "embedder",
+** "schema_version", "bytes", "llm_today": {"calls", "prompt_tokens",
+** "completion_tokens"}}. "vectors"
 ** counts stored vectors of a host model; the built-in embedder's vectors are
 ** recomputed from the text when the recall index is built, never stored. */
 MNEMO_API int mnemo_stats(mnemo *db, char **out);

@@ -74,7 +74,7 @@ void test_api__open_creates_a_bank_and_reopens_it(void) {
     char *s;
     CHECK_INT(mnemo_stats(db, &s), MNEMO_OK);
     CHECK_HAS(s, "\"memories\":1,");
-    CHECK_HAS(s, "\"schema_version\":1");
+    CHECK_HAS(s, "\"schema_version\":2");
     mnemo_free(s);
     mnemo_close(db);
 }
