@@ -1,0 +1,292 @@
+/*
+ * idb.js: the IndexedDB page store of a browser bank.
+ *
+ * A page bank (mnemo.h, PAGE BANKS) lives in wasm memory as SQLite pages;
+ * this file keeps those pages durable in IndexedDB, one database per bank:
+ *
+ *   IndexedDB "mnemo-bank:<bank>"  version 1
+ *     pages   key: page number (1-based)  value: Uint8Array of one page
+ *     meta    key: "state"                value: {version, pageCount, pageSize}
+ *
+ * Why this shape:
+ * - A commit (the pages one API call changed) is ONE readwrite transaction
+ *   over both stores: the changed pages, the pages cut off by a shrink, and the
+ *   new state. IndexedDB transactions are atomic, so a crash, a quota error or
+ *   an abort leaves the previous commit whole. The promise resolves on the
+ *   transaction's `complete` event, with durability "strict" where the browser
+ *   supports it (Chromium otherwise reports completion before the data is
+ *   flushed), so a resolved write survives a browser crash.
+ * - One record per page: a commit costs the pages it changed, never the size
+ *   of the bank. Opening reads every page at once (getAll), after which every
+ *   read comes from memory.
+ * - `version` counts commits. Each commit checks, inside its own transaction,
+ *   that the stored version is the one this tab loaded, and writes version + 1.
+ *   So a write based on stale pages can never land (no lost update), whatever
+ *   the tabs do. Tabs serialise their writes with a Web Lock per bank and tell
+ *   each other about commits over a BroadcastChannel, so a tab can notice
+ *   before a read or a write that it must reload (storedVersion() is the
+ *   authoritative check; `stale` is the cheap hint).
+ *
+ * Errors carry stable codes like the core's: MNEMO_EFULL (quota), MNEMO_EBUSY
+ * (another tab committed first), MNEMO_EIO (any other IndexedDB failure),
+ * MNEMO_EINVAL (a bad bank name). After a failed commit nothing of it is
+ * stored; the caller closes its bank and opens it again from the store.
+ */
+
+const DB_PREFIX = 'mnemo-bank:';
+const LOCK_PREFIX = 'mnemo-bank-lock:';
+const CHANNEL_PREFIX = 'mnemo-bank:';
+const PAGES = 'pages';
+const META = 'meta';
+const STATE = 'state';
+/* Longer names are refused by the core too: a bank name is an identifier. */
+const MAX_NAME = 128;
+
+export class IdbStoreError extends Error {
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = 'IdbStoreError';
+    this.code = code;
+  }
+}
+
+/* The same rule as the core's: an identifier, never a pattern or a path. */
+export function checkBankName(bank) {
+  const bad = (why) => {
+    throw new IdbStoreError('MNEMO_EINVAL', `bank name ${why}, got ${JSON.stringify(bank)}`);
+  };
+  if (typeof bank !== 'string') bad('must be a string');
+  if (bank.length === 0) bad('must not be empty');
+  if (bank.length > MAX_NAME) bad(`must be at most ${MAX_NAME} characters`);
+  if (bank.includes('*')) bad('must not contain "*" (it is not a pattern)');
+  if (bank.includes('..')) bad('must not contain ".."');
+  if (/[/\\]/.test(bank)) bad('must not contain a slash or a backslash');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(bank)) bad('must not contain control characters');
+  return bank;
+}
+
+function idbFactory() {
+  if (typeof indexedDB === 'undefined')
+    throw new IdbStoreError('MNEMO_EIO', 'IndexedDB is not available in this environment (storage "indexeddb" needs a browser or a worker)');
+  return indexedDB;
+}
+
+/* An IndexedDB failure as a coded error; `what` says which operation. */
+function storeError(what, bank, err) {
+  const name = err && err.name;
+  if (name === 'QuotaExceededError')
+    return new IdbStoreError('MNEMO_EFULL', `${what} of bank "${bank}" failed: the browser's storage quota is exhausted (QuotaExceededError); nothing of it was stored`, { cause: err });
+  if (err instanceof IdbStoreError) return err;
+  return new IdbStoreError('MNEMO_EIO', `${what} of bank "${bank}" failed: ${name || 'IndexedDB error'}${err && err.message ? ': ' + err.message : ''}; nothing of it was stored`, { cause: err });
+}
+
+function openDatabase(bank) {
+  return new Promise((resolve, reject) => {
+    let req;
+    try {
+      req = idbFactory().open(DB_PREFIX + bank, 1);
+    } catch (e) {
+      reject(storeError('opening', bank, e));
+      return;
+    }
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(PAGES)) db.createObjectStore(PAGES);
+      if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(storeError('opening', bank, req.error));
+    req.onblocked = () => reject(new IdbStoreError('MNEMO_EBUSY', `opening bank "${bank}": its IndexedDB database is being upgraded or deleted by another tab`));
+  });
+}
+
+/* Resolves with the request's result once the transaction has completed. */
+function txDone(tx, what, bank) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx._mnemoError || storeError(what, bank, tx.error || new DOMException('transaction aborted', 'AbortError')));
+    tx.onerror = (ev) => {
+      // Keep the first error; `abort` follows and settles the promise.
+      if (!tx._mnemoError) tx._mnemoError = storeError(what, bank, ev.target.error);
+    };
+  });
+}
+
+/* An in-tab queue, for hosts without Web Locks (a lock is still needed
+ * between the calls of one tab: commits must not interleave). */
+const localQueues = new Map();
+function localLock(name, fn) {
+  const prev = localQueues.get(name) || Promise.resolve();
+  const run = prev.then(() => fn());
+  const tail = run.catch(() => {});
+  localQueues.set(name, tail);
+  tail.then(() => { if (localQueues.get(name) === tail) localQueues.delete(name); });
+  return run;
+}
+
+export class IdbPageStore {
+  /* Use openIdbStore(). */
+  constructor(bank, db, options) {
+    this.bank = bank;
+    this.version = 0;     // commits stored, as last loaded or written by this tab
+    this.pageSize = 0;
+    this.pageCount = 0;
+    this._db = db;
+    this._closed = false;
+    this._stale = false;
+    this._durability = options.durability || 'strict';
+    this._hooks = options.testHooks || null;
+    this._channel = null;
+    db.onversionchange = () => {
+      // Another tab deletes the bank: let it, and refuse further commits.
+      db.close();
+      this._closed = true;
+      this._stale = true;
+    };
+    if (typeof BroadcastChannel !== 'undefined') {
+      this._channel = new BroadcastChannel(CHANNEL_PREFIX + bank);
+      this._channel.onmessage = (ev) => {
+        const v = ev.data && ev.data.version;
+        if (typeof v === 'number' && v !== this.version) this._stale = true;
+      };
+    }
+  }
+
+  /* True once another tab has announced a commit this tab has not loaded.
+   * A hint, free to read before every call; storedVersion() is the truth. */
+  get stale() {
+    return this._stale;
+  }
+
+  /* The version stored now (one small read). */
+  async storedVersion() {
+    this._checkOpen('reading the version');
+    const tx = this._db.transaction(META, 'readonly');
+    const req = tx.objectStore(META).get(STATE);
+    await txDone(tx, 'reading the version', this.bank);
+    return req.result ? req.result.version : 0;
+  }
+
+  /* Reads every stored page in one transaction. Returns {version, pageSize,
+   * pageCount, pages: [[pgno, Uint8Array], ...]} in page order; the arrays
+   * are the caller's (hand them to mnemo_pages_load, then drop them). */
+  async load() {
+    this._checkOpen('loading');
+    const tx = this._db.transaction([PAGES, META], 'readonly');
+    const st = tx.objectStore(META).get(STATE);
+    const keys = tx.objectStore(PAGES).getAllKeys();
+    const vals = tx.objectStore(PAGES).getAll();
+    await txDone(tx, 'loading', this.bank);
+    const state = st.result || { version: 0, pageCount: 0, pageSize: 0 };
+    const pages = new Array(keys.result.length);
+    for (let i = 0; i < pages.length; i++) pages[i] = [keys.result[i], vals.result[i]];
+    if (pages.length !== state.pageCount)
+      throw new IdbStoreError('MNEMO_ECORRUPT', `bank "${this.bank}" in IndexedDB holds ${pages.length} pages, its state says ${state.pageCount}`);
+    this.version = state.version;
+    this.pageSize = state.pageSize;
+    this.pageCount = state.pageCount;
+    this._stale = false;
+    return { version: state.version, pageSize: state.pageSize, pageCount: state.pageCount, pages };
+  }
+
+  /*
+   * Stores one commit atomically: `pages` is an iterable of [pgno, bytes]
+   * (copied before this returns, so wasm memory may change right after),
+   * `pageCount` the bank's size in pages after the commit (stored pages above
+   * it are deleted), `pageSize` its page size. Resolves once the IndexedDB
+   * transaction has completed (durably with durability "strict"); rejects
+   * with MNEMO_EBUSY if another tab committed since this tab loaded,
+   * MNEMO_EFULL on quota, MNEMO_EIO otherwise, and then nothing was stored.
+   */
+  commit(pages, pageCount, pageSize) {
+    try {
+      this._checkOpen('committing');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const copies = [];
+    for (const [pgno, bytes] of pages) {
+      if (!Number.isInteger(pgno) || pgno < 1 || pgno > pageCount)
+        return Promise.reject(new IdbStoreError('MNEMO_EINVAL', `page number must be between 1 and ${pageCount}, got ${pgno}`));
+      copies.push([pgno, bytes.slice()]);
+    }
+    const expected = this.version;
+    let tx;
+    try {
+      tx = this._db.transaction([PAGES, META], 'readwrite', { durability: this._durability });
+    } catch (e) {
+      return Promise.reject(storeError('committing', this.bank, e));
+    }
+    const done = txDone(tx, 'committing', this.bank);
+    const bank = this.bank;
+    try {
+      const ps = tx.objectStore(PAGES), ms = tx.objectStore(META);
+      const check = ms.get(STATE);
+      check.onsuccess = () => {
+        const stored = check.result ? check.result.version : 0;
+        if (stored !== expected) {
+          tx._mnemoError = new IdbStoreError('MNEMO_EBUSY', `committing to bank "${bank}": another tab wrote it (stored version ${stored}, this tab has ${expected}); reopen the bank and retry`);
+          tx.abort();
+          return;
+        }
+        ms.put({ version: expected + 1, pageCount, pageSize }, STATE);
+      };
+      for (let i = 0; i < copies.length; i++) {
+        ps.put(copies[i][1], copies[i][0]);
+        if (this._hooks && this._hooks.afterPut) this._hooks.afterPut(tx, i);
+      }
+      ps.delete(IDBKeyRange.lowerBound(pageCount, true));
+    } catch (e) {
+      if (!tx._mnemoError) tx._mnemoError = storeError('committing', bank, e);
+      try { tx.abort(); } catch { /* already finished */ }
+    }
+    return done.then(() => {
+      this.version = expected + 1;
+      this.pageCount = pageCount;
+      this.pageSize = pageSize;
+      if (this._channel) this._channel.postMessage({ version: this.version });
+    });
+  }
+
+  /* Runs fn() holding this bank's exclusive lock, shared by every tab and
+   * worker of the origin (Web Locks); in-tab only where Web Locks are absent. */
+  exclusive(fn) {
+    const name = LOCK_PREFIX + this.bank;
+    if (typeof navigator !== 'undefined' && navigator.locks && navigator.locks.request)
+      return navigator.locks.request(name, { mode: 'exclusive' }, () => fn());
+    return localLock(name, fn);
+  }
+
+  close() {
+    if (this._channel) this._channel.close();
+    this._channel = null;
+    if (!this._closed) this._db.close();
+    this._closed = true;
+  }
+
+  _checkOpen(what) {
+    if (this._closed)
+      throw new IdbStoreError('MNEMO_EMISUSE', `${what} bank "${this.bank}": its page store is closed${this._stale ? ' (the bank was deleted by another tab)' : ''}`);
+  }
+}
+
+/* Opens (creating if absent) the page store of `bank`. Options:
+ * {durability: "strict" | "relaxed" | "default"}; the test build also takes
+ * {testHooks: {afterPut(tx, i)}} to fail a commit midway. */
+export async function openIdbStore(bank, options = {}) {
+  checkBankName(bank);
+  const db = await openDatabase(bank);
+  return new IdbPageStore(bank, db, options);
+}
+
+/* Deletes the bank's database. Open stores of it in other tabs are closed
+ * (their next commit fails with MNEMO_EMISUSE). */
+export function deleteIdbBank(bank) {
+  checkBankName(bank);
+  return new Promise((resolve, reject) => {
+    const req = idbFactory().deleteDatabase(DB_PREFIX + bank);
+    req.onsuccess = () => resolve();
+    req.onerror = () => reject(storeError('deleting', bank, req.error));
+  });
+}
