@@ -33,42 +33,26 @@
  * stored; the caller closes its bank and opens it again from the store.
  */
 
+import { MnemoError } from './errors.js';
+import { validateBankName } from './storage.js';
+
 const DB_PREFIX = 'mnemo-bank:';
 const LOCK_PREFIX = 'mnemo-bank-lock:';
 const CHANNEL_PREFIX = 'mnemo-bank:';
 const PAGES = 'pages';
 const META = 'meta';
 const STATE = 'state';
-/* Longer names are refused by the core too: a bank name is an identifier. */
-const MAX_NAME = 128;
 
-export class IdbStoreError extends Error {
-  constructor(code, message, options) {
-    super(message, options);
-    this.name = 'IdbStoreError';
-    this.code = code;
-  }
-}
-
-/* The same rule as the core's: an identifier, never a pattern or a path. */
-export function checkBankName(bank) {
-  const bad = (why) => {
-    throw new IdbStoreError('MNEMO_EINVAL', `bank name ${why}, got ${JSON.stringify(bank)}`);
-  };
-  if (typeof bank !== 'string') bad('must be a string');
-  if (bank.length === 0) bad('must not be empty');
-  if (bank.length > MAX_NAME) bad(`must be at most ${MAX_NAME} characters`);
-  if (bank.includes('*')) bad('must not contain "*" (it is not a pattern)');
-  if (bank.includes('..')) bad('must not contain ".."');
-  if (/[/\\]/.test(bank)) bad('must not contain a slash or a backslash');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(bank)) bad('must not contain control characters');
-  return bank;
-}
+/* The bank's store for bank.js: see the interface in storage.js. */
+export const indexeddbBackend = Object.freeze({
+  kind: 'indexeddb',
+  open: (bank, options) => openIdbStore(bank, options),
+  destroy: (bank) => deleteIdbBank(bank),
+});
 
 function idbFactory() {
   if (typeof indexedDB === 'undefined')
-    throw new IdbStoreError('MNEMO_EIO', 'IndexedDB is not available in this environment (storage "indexeddb" needs a browser or a worker)');
+    throw new MnemoError('MNEMO_EIO', 'IndexedDB is not available in this environment (storage "indexeddb" needs a browser or a worker)');
   return indexedDB;
 }
 
@@ -76,9 +60,9 @@ function idbFactory() {
 function storeError(what, bank, err) {
   const name = err && err.name;
   if (name === 'QuotaExceededError')
-    return new IdbStoreError('MNEMO_EFULL', `${what} of bank "${bank}" failed: the browser's storage quota is exhausted (QuotaExceededError); nothing of it was stored`, { cause: err });
-  if (err instanceof IdbStoreError) return err;
-  return new IdbStoreError('MNEMO_EIO', `${what} of bank "${bank}" failed: ${name || 'IndexedDB error'}${err && err.message ? ': ' + err.message : ''}; nothing of it was stored`, { cause: err });
+    return new MnemoError('MNEMO_EFULL', `${what} of bank "${bank}" failed: the browser's storage quota is exhausted (QuotaExceededError); nothing of it was stored`, { cause: err });
+  if (err instanceof MnemoError) return err;
+  return new MnemoError('MNEMO_EIO', `${what} of bank "${bank}" failed: ${name || 'IndexedDB error'}${err && err.message ? ': ' + err.message : ''}; nothing of it was stored`, { cause: err });
 }
 
 function openDatabase(bank) {
@@ -97,7 +81,7 @@ function openDatabase(bank) {
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(storeError('opening', bank, req.error));
-    req.onblocked = () => reject(new IdbStoreError('MNEMO_EBUSY', `opening bank "${bank}": its IndexedDB database is being upgraded or deleted by another tab`));
+    req.onblocked = () => reject(new MnemoError('MNEMO_EBUSY', `opening bank "${bank}": its IndexedDB database is being upgraded or deleted by another tab`));
   });
 }
 
@@ -182,7 +166,7 @@ export class IdbPageStore {
     const pages = new Array(keys.result.length);
     for (let i = 0; i < pages.length; i++) pages[i] = [keys.result[i], vals.result[i]];
     if (pages.length !== state.pageCount)
-      throw new IdbStoreError('MNEMO_ECORRUPT', `bank "${this.bank}" in IndexedDB holds ${pages.length} pages, its state says ${state.pageCount}`);
+      throw new MnemoError('MNEMO_ECORRUPT', `bank "${this.bank}" in IndexedDB holds ${pages.length} pages, its state says ${state.pageCount}`);
     this.version = state.version;
     this.pageSize = state.pageSize;
     this.pageCount = state.pageCount;
@@ -208,7 +192,7 @@ export class IdbPageStore {
     const copies = [];
     for (const [pgno, bytes] of pages) {
       if (!Number.isInteger(pgno) || pgno < 1 || pgno > pageCount)
-        return Promise.reject(new IdbStoreError('MNEMO_EINVAL', `page number must be between 1 and ${pageCount}, got ${pgno}`));
+        return Promise.reject(new MnemoError('MNEMO_EINVAL', `page number must be between 1 and ${pageCount}, got ${pgno}`));
       copies.push([pgno, bytes.slice()]);
     }
     const expected = this.version;
@@ -226,7 +210,7 @@ export class IdbPageStore {
       check.onsuccess = () => {
         const stored = check.result ? check.result.version : 0;
         if (stored !== expected) {
-          tx._mnemoError = new IdbStoreError('MNEMO_EBUSY', `committing to bank "${bank}": another tab wrote it (stored version ${stored}, this tab has ${expected}); reopen the bank and retry`);
+          tx._mnemoError = new MnemoError('MNEMO_EBUSY', `committing to bank "${bank}": another tab wrote it (stored version ${stored}, this tab has ${expected}); reopen the bank and retry`);
           tx.abort();
           return;
         }
@@ -267,7 +251,7 @@ export class IdbPageStore {
 
   _checkOpen(what) {
     if (this._closed)
-      throw new IdbStoreError('MNEMO_EMISUSE', `${what} bank "${this.bank}": its page store is closed${this._stale ? ' (the bank was deleted by another tab)' : ''}`);
+      throw new MnemoError('MNEMO_EMISUSE', `${what} bank "${this.bank}": its page store is closed${this._stale ? ' (the bank was deleted by another tab)' : ''}`);
   }
 }
 
@@ -275,7 +259,7 @@ export class IdbPageStore {
  * {durability: "strict" | "relaxed" | "default"}; the test build also takes
  * {testHooks: {afterPut(tx, i)}} to fail a commit midway. */
 export async function openIdbStore(bank, options = {}) {
-  checkBankName(bank);
+  validateBankName(bank);
   const db = await openDatabase(bank);
   return new IdbPageStore(bank, db, options);
 }
@@ -283,7 +267,7 @@ export async function openIdbStore(bank, options = {}) {
 /* Deletes the bank's database. Open stores of it in other tabs are closed
  * (their next commit fails with MNEMO_EMISUSE). */
 export function deleteIdbBank(bank) {
-  checkBankName(bank);
+  validateBankName(bank);
   return new Promise((resolve, reject) => {
     const req = idbFactory().deleteDatabase(DB_PREFIX + bank);
     req.onsuccess = () => resolve();
