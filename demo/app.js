@@ -445,6 +445,19 @@ ui.settingsForm.addEventListener('submit', (ev) => {
   serial(async () => {
     if (bank) { await closeBank(); await openBank(); }
     setStatus(`${modeLabel()} · memory in this browser (IndexedDB)`);
+    // What was said while offline waits for a model: let this one look at it.
+    if (settings.mode === 'llm' && bank && typeof bank.processPending === 'function') {
+      try {
+        const r = await bank.processPending({ limit: 20 });
+        if (r && r.processed) {
+          note(`The model looked again at ${r.processed} earlier message${r.processed === 1 ? '' : 's'} kept while offline.`);
+          announce('changed');
+          await refreshNow();
+        }
+      } catch (e) {
+        note(`The model could not look at earlier messages yet: ${describeError(e)}`);
+      }
+    }
   }).catch((e) => setStatus(`Could not reopen the bank: ${describeError(e)}`));
 });
 

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startFakeLLM } from './fake-llm.mjs';
+import { startDemoLLM } from './fake-llm.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = path.resolve(repo, process.env.MNEMO_DEMO_OUT || 'build/demo-test');
@@ -149,7 +149,7 @@ before(async () => {
   fs.mkdirSync(OUT, { recursive: true });
   server = await startServer();
   base = server.url;
-  llm = await startFakeLLM();
+  llm = await startDemoLLM({ key: 'sk-demo-test' });
 });
 
 after(async () => {
@@ -307,6 +307,8 @@ test('the demo remembers its user, shows and edits what it knows, and forgets on
   });
 
   await t.test('LLM path: forget me leaves nothing in IndexedDB', forgetMe);
+
+  await t.test('LLM path: every request the page made is one the real API accepts', () => llm.assertValid());
 
   assert.deepEqual(consoleErrors.filter((e) => !/favicon/.test(e)), [], 'no errors in the page');
   await context.close();

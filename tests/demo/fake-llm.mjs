@@ -1,19 +1,20 @@
-// A small OpenAI-compatible test double for the demo's LLM path, on
-// 127.0.0.1, reachable from a page on another origin (CORS).
+// The demo's model for the LLM path: the shared fake OpenAI-compatible server
+// (tests/fake-openai.mjs, which checks every request against what the real
+// API accepts), answering by rule, behind a small CORS front so a page on
+// another origin can call it, as it would call a real endpoint.
 //
-// POST /v1/chat/completions
+// Answers:
 //   - the core's extraction request (system prompt "You maintain a long-term
-//     memory about the user"): each clause of each [user] line of the
-//     conversation that is a statement ("I prefer dark mode", "I use Python")
-//     becomes an ADD fact in the third person ("User prefers dark mode");
-//     questions are skipped. So what the page shows as learned comes from
-//     this server's answer, not from the core's heuristic.
+//     memory about the user"): each clause of each [user] line that is a
+//     statement ("I prefer dark mode", "I use Python") becomes an ADD fact in
+//     the third person ("User prefers dark mode"); questions are skipped. So
+//     what the page shows as learned comes from the model's answer, not from
+//     the core's heuristic.
 //   - any other chat request (the demo's reply): "You told me: <first
 //     remembered line>." when the system prompt carries memories, else
-//     "Nice to meet you." The reply names what the model was given.
-// POST /v1/embeddings: deterministic 8-dimensional vectors.
-// Every request is recorded (requests[]) with its headers and body.
+//     "Nice to meet you."
 import http from 'node:http';
+import { startFake, chatAnswer, parsePrompt } from '../fake-openai.mjs';
 
 function thirdPerson(clause) {
   const m = /^i\s+(\w+)(.*)$/i.exec(clause.trim());
@@ -27,10 +28,9 @@ function thirdPerson(clause) {
   return `User ${verb}${m[2]}`.replace(/[.!\s]+$/, '');
 }
 
-export function extractFacts(userMessage) {
+export function extractFacts(conversation) {
   const facts = [];
-  const conv = userMessage.split('\nConversation:\n')[1] || '';
-  for (const line of conv.split('\n')) {
+  for (const line of conversation.split('\n')) {
     const m = /^\[user\]\s*(.*)$/.exec(line);
     if (!m || /\?\s*$/.test(m[1])) continue;
     for (const clause of m[1].split(/\s*(?:,|;|\.|\band\b)\s*/i)) {
@@ -49,8 +49,10 @@ function reply(messages) {
   return lines.length ? `You told me: ${lines[0]}.` : 'Nice to meet you.';
 }
 
-export function startFakeLLM() {
-  const requests = [];
+// A loopback front that answers CORS preflights and forwards everything else
+// to `target`, adding Access-Control-Allow-Origin to the answer.
+function corsFront(target) {
+  const t = new URL(target);
   const server = http.createServer((req, res) => {
     const cors = {
       'access-control-allow-origin': '*',
@@ -58,49 +60,35 @@ export function startFakeLLM() {
       'access-control-allow-headers': req.headers['access-control-request-headers'] || 'authorization, content-type',
       'access-control-max-age': '600',
     };
-    const json = (status, body) => {
-      res.writeHead(status, { ...cors, 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
     if (req.method === 'OPTIONS') { res.writeHead(204, cors); res.end(); return; }
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      let body;
-      try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch {
-        return json(400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } });
-      }
-      const path = new URL(req.url, 'http://x').pathname;
-      requests.push({ path, headers: req.headers, body });
-      if (req.method !== 'POST') return json(405, { error: { message: 'POST only' } });
-      if (path === '/v1/embeddings') {
-        const input = Array.isArray(body.input) ? body.input : [body.input];
-        const data = input.map((t, index) => {
-          const v = new Array(8).fill(0);
-          for (let i = 0; i < String(t).length; i++) v[i % 8] += String(t).charCodeAt(i) / 1000;
-          return { object: 'embedding', index, embedding: v };
-        });
-        return json(200, { object: 'list', data, model: body.model || 'fake-embed', usage: { prompt_tokens: 1, total_tokens: 1 } });
-      }
-      if (path !== '/v1/chat/completions') return json(404, { error: { message: `no route ${path}` } });
-      if (!Array.isArray(body.messages) || body.messages.length === 0)
-        return json(400, { error: { message: 'messages must be a non-empty array', type: 'invalid_request_error' } });
-      const sys = body.messages[0].role === 'system' ? body.messages[0].content : '';
-      const user = body.messages.filter((m) => m.role === 'user').at(-1)?.content || '';
-      const content = sys.startsWith('You maintain a long-term memory')
-        ? JSON.stringify(extractFacts(user))
-        : reply(body.messages);
-      return json(200, {
-        id: `chatcmpl-${requests.length}`, object: 'chat.completion', model: body.model || 'fake',
-        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-      });
+    const up = http.request({ host: t.hostname, port: t.port, path: req.url, method: req.method,
+      headers: { ...req.headers, host: t.host } }, (r) => {
+      res.writeHead(r.statusCode, { ...r.headers, ...cors });
+      r.pipe(res);
     });
+    up.on('error', () => { res.writeHead(502, cors); res.end(); });
+    req.pipe(up);
   });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const url = `http://127.0.0.1:${server.address().port}/v1`;
-      resolve({ url, requests, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) });
-    });
-  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+export async function startDemoLLM({ key }) {
+  const fake = await startFake({ key });
+  fake.onChat = (req) => {
+    const msgs = req.body.messages;
+    if (/^You maintain a long-term memory/.test(msgs[0]?.content || ''))
+      return chatAnswer(JSON.stringify(extractFacts(parsePrompt(req).conversation)));
+    return chatAnswer(reply(msgs));
+  };
+  const front = await corsFront(fake.url);
+  return {
+    url: `http://127.0.0.1:${front.address().port}/v1`,
+    requests: fake.requests,
+    assertValid: fake.assertValid,
+    close: async () => {
+      front.closeAllConnections();
+      await new Promise((r) => front.close(r));
+      await fake.close();
+    },
+  };
 }
