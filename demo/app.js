@@ -15,7 +15,7 @@ const ui = {
   status: $('status'), log: $('log'), composer: $('composer'), message: $('message'),
   send: $('send'), settings: $('settings'), settingsForm: $('settings-form'),
   memories: $('memories'), empty: $('empty'), count: $('count'), search: $('search'),
-  exportBtn: $('export'), importInput: $('import'), forget: $('forget'), note: $('note'),
+  exportBtn: $('export'), importButton: $('import-button'), importInput: $('import'), forget: $('forget'), note: $('note'),
 };
 
 let settings = loadSettings();
@@ -370,6 +370,7 @@ ui.exportBtn.addEventListener('click', () => {
   }).catch((e) => note(`Could not export: ${describeError(e)}`));
 });
 
+ui.importButton.addEventListener('click', () => ui.importInput.click());
 ui.importInput.addEventListener('change', () => {
   const file = ui.importInput.files && ui.importInput.files[0];
   ui.importInput.value = '';
