@@ -101,3 +101,31 @@ $(WASI_REACTOR): $(WASI_REACTOR_SRC) wasi/reactor.h include/mnemo.h $(WASI_CORE_
 	$(WASI_CC) $(WASI_TARGET) -mexec-model=reactor $(WARN) $(WASI_OPT) $(INC) \
 	    $(WASI_REACTOR_SRC) $(WASI_CORE_OBJ) $(WASI_DIR)/obj/sqlite3-nofs.o \
 	    $(WASI_DIR)/obj/cJSON.o $(WASI_LDFLAGS) $(addprefix -Wl$(comma)--export=,$(WASI_EXPORTS)) -o $@
+
+# ---- the edge service (workerd + Durable Objects) ------------------------
+# workerd comes from npm (tests/edge/package-lock.json pins its Linux binary
+# packages); .ci/npm.sh installs them into build/npm.
+EDGE_DIR     := $(BUILD)/edge
+EDGE_NPM     := tests/edge/node_modules/.package-lock.json
+WORKERD       = $(firstword $(wildcard tests/edge/node_modules/@cloudflare/workerd-linux-*/bin/workerd))
+PORT         ?= 8787
+
+.PHONY: edge-deps serve-edge test-edge bench-edge
+TEST_MORE  += test-edge
+BENCH_MORE += bench-edge
+
+$(EDGE_NPM): tests/edge/package.json tests/edge/package-lock.json
+	@bash .ci/npm.sh tests/edge
+edge-deps: $(EDGE_NPM)
+
+# Foreground, on 127.0.0.1:$(PORT); banks under build/edge/do survive restarts.
+serve-edge: $(WASI_REACTOR) edge-deps
+	@mkdir -p $(EDGE_DIR)/do
+	@[ -n "$$MNEMO_EDGE_TOKENS" ] || echo "serve-edge: MNEMO_EDGE_TOKENS is empty: every request will get 401" >&2
+	@echo "mnemo edge: http://127.0.0.1:$(PORT)/v1/banks/{bank}/..."
+	exec $(WORKERD) serve wasi/edge/mnemo.capnp --socket-addr http=127.0.0.1:$(PORT) \
+	    --directory-path do-storage=$(abspath $(EDGE_DIR)/do)
+
+# Real workerd on loopback, one instance per test file (each starts its own).
+test-edge: $(WASI_REACTOR) edge-deps
+	WORKERD=$(WORKERD) node --test tests/edge/*.node.test.mjs
