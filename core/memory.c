@@ -78,7 +78,7 @@ int mn_memory_insert(mnemo *db, const mn_memory *m, const float *vec, int quiet,
     ** it first changes, and from then on the "old" of the event that changed
     ** it (UPDATE and DELETE keep their before-image). mnemo_history puts it
     ** back together. Half the bytes written per retain. */
-    return mn_memory_history(db, m->id, "ADD", NULL, NULL, m->document_id, NULL);
+    return mn_memory_history(db, m->id, "ADD", NULL, NULL, m->document_id, m->reason);
 }
 
 int mn_memory_fts_add(mnemo *db, int64_t first, int64_t last) {
@@ -102,6 +102,17 @@ int mn_memory_fts_remove(mnemo *db, int64_t rowid) {
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, rowid);
     return mn_bank_write(db, st, "unindexing a memory");
+}
+
+/* Runs one statement with ?1 bound to v. */
+static int exec_int(mnemo *db, const char *sql, int64_t v) {
+    sqlite3_stmt *st;
+    int rc = mn_bank_prepare(db, sql, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, v);
+    int s = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return s == SQLITE_DONE ? MNEMO_OK : mn_bank_sqlerr(db, s, "deleting a memory's links");
 }
 
 int mn_memory_delete(mnemo *db, int64_t rowid, const char *reason) {
@@ -129,6 +140,16 @@ int mn_memory_delete(mnemo *db, int64_t rowid, const char *reason) {
     sqlite3_finalize(st);
     /* The FTS5 external-content delete needs the old text, so it goes first. */
     rc = mn_memory_fts_remove(db, rowid);
+    /* Relations drawn from this memory go with it, and so do entities that
+    ** nothing else names (memory_entities then cascades). */
+    if (!rc)
+        rc = exec_int(db,
+                              "DELETE FROM entities WHERE id IN (SELECT entity_id FROM memory_entities "
+                              "WHERE memory_rowid=?1) AND NOT EXISTS (SELECT 1 FROM memory_entities me "
+                              "WHERE me.entity_id=entities.id AND me.memory_rowid<>?1) AND NOT EXISTS "
+                              "(SELECT 1 FROM relations r WHERE (r.subject=entities.id OR "
+                              "r.object=entities.id) AND r.memory_rowid IS NOT ?1)", rowid);
+    if (!rc) rc = exec_int(db, "DELETE FROM relations WHERE memory_rowid=?1", rowid);
     if (!rc && (!id || old.oom)) rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory deleting");
     if (!rc) {
         sqlite3_stmt *d;

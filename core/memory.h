@@ -28,6 +28,7 @@ typedef struct mn_memory {
     const char *superseded_by;
     const char *prompt_version; /* the prompt that extracted it; NULL: given */
     int64_t pending_id;      /* its input waits in `pending`; 0: none */
+    const char *reason;      /* for its ADD history event; may be NULL */
     char hash[17];
 } mn_memory;
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "budget.h"
 #include "filter.h"
 #include "memory.h"
 #include "recall.h"
@@ -165,7 +166,7 @@ int mnemo_delete_all(mnemo *db) {
         rc = mn_bank_exec(db,
                       "DELETE FROM memory_entities; DELETE FROM relations; DELETE FROM entities;"
                       "DELETE FROM vectors; DELETE FROM memories; DELETE FROM documents;"
-                      "DELETE FROM history;");
+                      "DELETE FROM history; DELETE FROM pending;");
     if (!rc) rc = mn_bank_commit(db);
     mn_recall_index_drop(db);
     if (rc) {
@@ -242,7 +243,9 @@ int mnemo_stats(mnemo *db, char **out) {
                              " (SELECT count(*) FROM history),"
                              " (SELECT count(*) FROM entities),"
                              " (SELECT page_count * page_size FROM pragma_page_count, pragma_page_size),"
-                             " (SELECT user_version FROM pragma_user_version)", &st);
+                             " (SELECT user_version FROM pragma_user_version),"
+                             " (SELECT count(*) FROM relations WHERE valid_to IS NULL),"
+                             " (SELECT count(*) FROM pending)", &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, db->embed_model, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, db->embed_dim);
@@ -255,13 +258,19 @@ int mnemo_stats(mnemo *db, char **out) {
     mn_sb_init(&sb);
     mn_sb_printf(&sb,
                  "{\"memories\":%lld,\"invalid\":%lld,\"vectors\":%lld,\"documents\":%lld,"
-                 "\"history\":%lld,\"entities\":%lld,\"bytes\":%lld,\"schema_version\":%lld,"
-                 "\"embedder\":{\"model\":",
+                 "\"history\":%lld,\"entities\":%lld,\"relations\":%lld,\"pending\":%lld,"
+                 "\"bytes\":%lld,\"schema_version\":%lld,\"llm_today\":",
                  (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1),
                  (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
                  (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
+                 (long long)sqlite3_column_int64(st, 8), (long long)sqlite3_column_int64(st, 9),
                  (long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 7));
     sqlite3_finalize(st);
+    if ((rc = mn_budget_today_json(db, &sb))) {
+        mn_sb_free(&sb);
+        return rc;
+    }
+    mn_sb_adds(&sb, ",\"embedder\":{\"model\":");
     mn_sb_json_str(&sb, db->embed_model, strlen(db->embed_model));
     mn_sb_printf(&sb, ",\"dim\":%d,\"builtin\":%s}}", db->embed_dim, db->builtin_embedder ? "true" : "false");
     return take(db, &sb, out);

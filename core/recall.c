@@ -50,9 +50,40 @@ static int data_version(mnemo *db, int64_t *v) {
     return s == SQLITE_ROW ? MNEMO_OK : mn_bank_sqlerr(db, s, "reading data_version");
 }
 
+void mn_recall_index_text(const char *text, size_t len, const char *topics, mn_sb *out) {
+    mn_sb_add(out, text, len);
+    cJSON *t = topics && strcmp(topics, "[]") ? cJSON_Parse(topics) : NULL;
+    int first = 1;
+    for (const cJSON *x = cJSON_IsArray(t) ? t->child : NULL; x; x = x->next) {
+        if (!cJSON_IsString(x)) continue;
+        mn_sb_addc(out, first ? '\n' : ' ');
+        mn_sb_adds(out, x->valuestring);
+        first = 0;
+    }
+    cJSON_Delete(t);
+}
+
+/* The same text in SQL, for building the index from the table. */
+#define INDEX_TEXT_SQL                                                          \
+    "m.text || CASE WHEN m.topics <> '[]' THEN char(10) || "                   \
+    "(SELECT group_concat(value, ' ') FROM json_each(m.topics) "               \
+    "WHERE type = 'text') ELSE '' END"
+
 void mn_recall_index_put(mnemo *db, int64_t rowid, const char *text, size_t len,
-                         const float *vec) {
+                         const char *topics, const float *vec) {
     if (!db->index) return;
+    mn_sb full;
+    mn_sb_init(&full);
+    if (topics && strcmp(topics, "[]")) {
+        mn_recall_index_text(text, len, topics, &full);
+        if (full.oom) {
+            mn_sb_free(&full);
+            mn_recall_index_drop(db);
+            return;
+        }
+        text = full.p;
+        len = full.len;
+    }
     float own[MN_EMBED_DIM];
     if (!vec && db->builtin_embedder) {
         mn_embed_text(text, len, own);
@@ -60,6 +91,23 @@ void mn_recall_index_put(mnemo *db, int64_t rowid, const char *text, size_t len,
     }
     if (mn_index_put(db->index, rowid, text, len, vec) != 0)
         mn_recall_index_drop(db); /* out of memory: rebuild later, never be wrong */
+    mn_sb_free(&full);
+}
+
+void mn_recall_index_put_row(mnemo *db, int64_t rowid, const float *vec) {
+    if (!db->index) return;
+    sqlite3_stmt *st;
+    if (mn_bank_prepare(db, "SELECT " INDEX_TEXT_SQL " FROM memories m WHERE m.rowid=? AND m.valid_to IS NULL", &st)) {
+        mn_recall_index_drop(db);
+        return;
+    }
+    sqlite3_bind_int64(st, 1, rowid);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        mn_recall_index_put(db, rowid, (const char *)sqlite3_column_text(st, 0),
+                            (size_t)sqlite3_column_bytes(st, 0), NULL, vec);
+    else
+        mn_recall_index_remove(db, rowid);
+    sqlite3_finalize(st);
 }
 
 void mn_recall_index_remove(mnemo *db, int64_t rowid) {
@@ -83,7 +131,7 @@ int mn_recall_index_sync(mnemo *db) {
     if (!ix) return mn_bank_err(db, MNEMO_ENOMEM, "out of memory building the recall index");
     sqlite3_stmt *st;
     rc = mn_bank_prepare(db,
-                         "SELECT m.rowid, m.text, v.vec FROM memories m LEFT JOIN vectors v "
+                         "SELECT m.rowid, " INDEX_TEXT_SQL ", v.vec FROM memories m LEFT JOIN vectors v "
                          "ON v.memory_rowid = m.rowid AND v.model = ?1 AND v.dim = ?2 "
                          "WHERE m.valid_to IS NULL ORDER BY m.rowid", &st);
     if (rc) {
@@ -537,6 +585,44 @@ done:
     mn_free(f.c);
     mn_free(f.slots);
     mn_free(allow_rows);
+    return rc;
+}
+
+int mn_recall_related(mnemo *db, const char *text, size_t len, int k, int64_t *out, int *n) {
+    *n = 0;
+    if (k <= 0) return MNEMO_OK;
+    int rc = mn_recall_index_sync(db);
+    if (rc) return rc;
+    int deep = k * 3 < 24 ? 24 : k * 3;
+    mn_hit *hits = mn_malloc((size_t)deep * sizeof *hits);
+    fusion f = {0};
+    f.cap = deep * 3;
+    for (f.nslots = 64; f.nslots < f.cap * 2; f.nslots *= 2) {}
+    f.c = mn_malloc((size_t)f.cap * sizeof *f.c);
+    f.slots = mn_malloc((size_t)f.nslots * sizeof *f.slots);
+    if (!hits || !f.c || !f.slots) {
+        rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory finding related memories");
+        goto done;
+    }
+    memset(f.slots, 0xff, (size_t)f.nslots * sizeof *f.slots);
+    int m = mn_index_bm25(db->index, text, len, NULL, deep, hits);
+    fusion_add(&f, SIG_BM25, default_weight[SIG_BM25], hits, m);
+    m = mn_index_keyword(db->index, text, len, NULL, deep, hits);
+    fusion_add(&f, SIG_KEYWORD, default_weight[SIG_KEYWORD], hits, m);
+    if (db->builtin_embedder) {
+        float q[MN_EMBED_DIM];
+        mn_embed_text(text, len, q);
+        m = mn_index_vector(db->index, q, NULL, deep, hits);
+        while (m > 0 && hits[m - 1].score < MIN_VECTOR_SIMILARITY) m--;
+        fusion_add(&f, SIG_VECTOR, default_weight[SIG_VECTOR], hits, m);
+    }
+    fuse(&f, default_weight, 0);
+    qsort(f.c, (size_t)f.n, sizeof *f.c, by_fused);
+    for (int i = 0; i < f.n && *n < k; i++) out[(*n)++] = f.c[i].rowid;
+done:
+    mn_free(hits);
+    mn_free(f.c);
+    mn_free(f.slots);
     return rc;
 }
 

@@ -1,6 +1,7 @@
 /*
-** retain.c: storing memories in manual mode ("infer": false, or until LLM
-** extraction exists), with document_id upsert.
+** retain.c: storing memories in manual mode ("infer": false), with
+** document_id upsert, and the reading of every retain input (retain.h).
+** "infer": true hands the read input to extract.c.
 **
 ** Order of work: parse and validate everything; skip documents whose content
 ** is unchanged; get vectors (built-in now, or from the host through the job);
@@ -10,33 +11,16 @@
 #include <math.h>
 #include <string.h>
 
-#include "job.h"
-#include "memory.h"
-#include "recall.h"
 #include "datetime.h"
+#include "extract.h"
+#include "recall.h"
+#include "retain.h"
 #include "vectors.h"
 
-typedef struct item {
-    mn_memory m;
-    char *metadata_owned;  /* printed metadata, when merged or re-serialised */
-    char *topics_owned, *tags_owned;
-    int skip;              /* its document is unchanged */
-} item;
+typedef mn_retain_item item;
+typedef mn_retain_in retain_state;
 
-typedef struct retain_state {
-    cJSON *input;          /* first: see mn_job_begin */
-    item *items;
-    int n, cap;
-    const char **texts;    /* the texts to embed (not skipped), for vectors.c */
-    size_t *lens;
-    int *which;            /* texts[k] belongs to items[which[k]] */
-    int nembed;
-    int infer_requested;
-    cJSON *merged;         /* merged metadata objects, kept for the items' life */
-} retain_state;
-
-static void state_free(void *p) {
-    retain_state *s = p;
+void mn_retain_clear(mn_retain_in *s) {
     for (int i = 0; i < s->n; i++) {
         mn_free(s->items[i].metadata_owned);
         mn_free(s->items[i].topics_owned);
@@ -46,9 +30,18 @@ static void state_free(void *p) {
     mn_free(s->texts);
     mn_free(s->lens);
     mn_free(s->which);
+    mn_free(s->metadata);
+    cJSON_free((void *)s->topics);
+    cJSON_free((void *)s->tags);
     cJSON_Delete(s->input);
     cJSON_Delete(s->merged);
-    mn_free(s);
+    mn_extract_free(s->ex);
+    memset(s, 0, sizeof *s);
+}
+
+static void state_free(void *p) {
+    mn_retain_clear(p);
+    mn_free(p);
 }
 
 /* Field defaults an item inherits from the object that contains it. */
@@ -207,7 +200,7 @@ static int read_input(mnemo *db, retain_state *s, const cJSON *o, inherit in, in
     if ((rc = read_inherit(db, s, o, &in))) return rc;
     const cJSON *infer = cJSON_GetObjectItemCaseSensitive(o, "infer");
     if (infer && !cJSON_IsBool(infer)) return mn_bank_err(db, MNEMO_EINVAL, "'infer' must be true or false");
-    if (cJSON_IsTrue(infer)) s->infer_requested = 1;
+    if (cJSON_IsTrue(infer)) s->infer = 1;
     static const char *const known[] = {"text", "messages", "items", "metadata", "document_id",
                                         "kind", "source", "topics", "tags", "timestamp",
                                         "confidence", "infer", NULL};
@@ -215,6 +208,13 @@ static int read_input(mnemo *db, retain_state *s, const cJSON *o, inherit in, in
         int ok = 0;
         for (int k = 0; known[k]; k++) ok |= !strcmp(x->string, known[k]);
         if (!ok) return mn_bank_err(db, MNEMO_EINVAL, "unknown retain field '%.64s'", x->string);
+    }
+    if (depth == 0) { /* what extracted memories inherit from the input */
+        if (in.metadata && !(s->metadata = cJSON_PrintUnformatted(in.metadata)))
+            return mn_bank_err(db, MNEMO_ENOMEM, "out of memory");
+        s->source = in.source;
+        if (in.topics && (rc = string_array(db, in.topics, "topics", (char **)&s->topics))) return rc;
+        if (in.tags && (rc = string_array(db, in.tags, "tags", (char **)&s->tags))) return rc;
     }
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(o, "text");
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(o, "messages");
@@ -258,7 +258,7 @@ static int read_input(mnemo *db, retain_state *s, const cJSON *o, inherit in, in
 }
 
 /* The hash of a document version: its items' hashes in order. */
-static void document_hash(retain_state *s, const char *doc, char *out) {
+static void document_hash(const retain_state *s, const char *doc, char *out) {
     mn_sb h;
     mn_sb_init(&h);
     for (int i = 0; i < s->n; i++)
@@ -268,8 +268,7 @@ static void document_hash(retain_state *s, const char *doc, char *out) {
     mn_sb_free(&h);
 }
 
-/* 1 if i is the first item of its document: documents are handled once. */
-static int first_of_document(retain_state *s, int i) {
+int mn_retain_first_of_document(const mn_retain_in *s, int i) {
     const char *doc = s->items[i].m.document_id;
     if (!doc) return 0;
     for (int k = 0; k < i; k++)
@@ -282,7 +281,7 @@ static int skip_unchanged(mnemo *db, retain_state *s) {
     sqlite3_stmt *st = NULL;
     int rc = MNEMO_OK;
     for (int i = 0; i < s->n && !rc; i++) {
-        if (!first_of_document(s, i)) continue;
+        if (!mn_retain_first_of_document(s, i)) continue;
         const char *doc = s->items[i].m.document_id;
         if (!st && (rc = mn_bank_prepare(db, "SELECT hash FROM documents WHERE id=?", &st))) break;
         sqlite3_reset(st);
@@ -302,10 +301,16 @@ static int skip_unchanged(mnemo *db, retain_state *s) {
     return rc;
 }
 
-/* Deletes every memory of a document's previous version. */
-static int replace_document(mnemo *db, const char *doc, mn_sb *removed, int *nremoved) {
+int mn_retain_replace_document(mnemo *db, const char *doc, mn_sb *removed, int *nremoved) {
     sqlite3_stmt *st;
-    int rc = mn_bank_prepare(db, "SELECT rowid, id FROM memories WHERE document_id=? ORDER BY rowid", &st);
+    /* Its queued inputs were of the old version: the new one replaces them. */
+    int rc = mn_bank_prepare(db, "DELETE FROM pending WHERE document_id=?", &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC);
+    int r0 = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r0 != SQLITE_DONE) return mn_bank_sqlerr(db, r0, "dropping a document's queued inputs");
+    rc = mn_bank_prepare(db, "SELECT rowid, id FROM memories WHERE document_id=? ORDER BY rowid", &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC);
     int64_t *rows = NULL;
@@ -332,41 +337,11 @@ static int replace_document(mnemo *db, const char *doc, mn_sb *removed, int *nre
     return rc;
 }
 
-static int write_all(mnemo *db, retain_state *s, float *vecs, mn_sb *out) {
-    mn_sb removed;
-    mn_sb_init(&removed);
-    int nremoved = 0, rc;
-    if ((rc = mn_bank_begin(db))) return rc;
-    int64_t now = mn_bank_now(db);
-    for (int i = 0; i < s->n && !rc; i++) {
-        if (s->items[i].skip || !first_of_document(s, i)) continue;
-        rc = replace_document(db, s->items[i].m.document_id, &removed, &nremoved);
-    }
-    mn_sb_adds(out, ",\"added\":[");
-    int added = 0;
-    int64_t first_row = 0, last_row = -1;
-    for (int k = 0; k < s->nembed && !rc; k++) {
-        item *it = &s->items[s->which[k]];
-        mn_bank_new_id(db, it->m.id);
-        it->m.created_at = it->m.updated_at = now;
-        const float *v = vecs ? vecs + (size_t)k * (size_t)db->embed_dim : NULL;
-        int64_t rowid;
-        rc = mn_memory_insert(db, &it->m, v, 0, &rowid);
-        if (rc) break;
-        if (!added) first_row = rowid;
-        last_row = rowid;
-        mn_recall_index_put(db, rowid, it->m.text, it->m.len, v);
-        if (added++) mn_sb_addc(out, ',');
-        mn_sb_adds(out, "{\"id\":\"");
-        mn_sb_adds(out, it->m.id);
-        mn_sb_adds(out, "\",\"text\":");
-        mn_sb_json_str(out, it->m.text, it->m.len);
-        mn_sb_addc(out, '}');
-    }
-    if (!rc && added) rc = mn_memory_fts_add(db, first_row, last_row);
+int mn_retain_record_documents(mnemo *db, const mn_retain_in *s, int64_t now) {
+    int rc = MNEMO_OK;
     sqlite3_stmt *st = NULL;
     for (int i = 0; i < s->n && !rc; i++) {
-        if (s->items[i].skip || !first_of_document(s, i)) continue;
+        if (s->items[i].skip || !mn_retain_first_of_document(s, i)) continue;
         if (!st && (rc = mn_bank_prepare(db,
                         "INSERT INTO documents(id, hash, created_at, updated_at) VALUES(?,?,?,?) "
                         "ON CONFLICT(id) DO UPDATE SET hash=excluded.hash, updated_at=excluded.updated_at",
@@ -383,6 +358,42 @@ static int write_all(mnemo *db, retain_state *s, float *vecs, mn_sb *out) {
         if (r != SQLITE_DONE) rc = mn_bank_sqlerr(db, r, "recording a document");
     }
     sqlite3_finalize(st);
+    return rc;
+}
+
+static int write_all(mnemo *db, retain_state *s, float *vecs, mn_sb *out) {
+    mn_sb removed;
+    mn_sb_init(&removed);
+    int nremoved = 0, rc;
+    if ((rc = mn_bank_begin(db))) return rc;
+    int64_t now = mn_bank_now(db);
+    for (int i = 0; i < s->n && !rc; i++) {
+        if (s->items[i].skip || !mn_retain_first_of_document(s, i)) continue;
+        rc = mn_retain_replace_document(db, s->items[i].m.document_id, &removed, &nremoved);
+    }
+    mn_sb_adds(out, ",\"added\":[");
+    int added = 0;
+    int64_t first_row = 0, last_row = -1;
+    for (int k = 0; k < s->nembed && !rc; k++) {
+        item *it = &s->items[s->which[k]];
+        mn_bank_new_id(db, it->m.id);
+        it->m.created_at = it->m.updated_at = now;
+        const float *v = vecs ? vecs + (size_t)k * (size_t)db->embed_dim : NULL;
+        int64_t rowid;
+        rc = mn_memory_insert(db, &it->m, v, 0, &rowid);
+        if (rc) break;
+        if (!added) first_row = rowid;
+        last_row = rowid;
+        mn_recall_index_put(db, rowid, it->m.text, it->m.len, it->m.topics, v);
+        if (added++) mn_sb_addc(out, ',');
+        mn_sb_adds(out, "{\"id\":\"");
+        mn_sb_adds(out, it->m.id);
+        mn_sb_adds(out, "\",\"text\":");
+        mn_sb_json_str(out, it->m.text, it->m.len);
+        mn_sb_addc(out, '}');
+    }
+    if (!rc && added) rc = mn_memory_fts_add(db, first_row, last_row);
+    if (!rc) rc = mn_retain_record_documents(db, s, now);
     if (!rc && (out->oom || removed.oom)) rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory");
     if (!rc) rc = mn_bank_commit(db);
     if (rc) {
@@ -410,9 +421,6 @@ static void on_vectors(mnemo_job *job, float *vecs, const char *why) {
         return;
     }
     mn_sb_printf(&out, ",\"unchanged\":%s", s->nembed == 0 ? "true" : "false");
-    if (s->infer_requested)
-        mn_sb_adds(&out, ",\"infer_ignored\":true,\"note\":\"LLM extraction is not available "
-                         "in this version; the input was stored as given\"");
     if (!vecs && why && s->nembed) {
         mn_sb_adds(&out, ",\"warning\":");
         mn_sb_json_str(&out, why, strlen(why));
@@ -423,29 +431,38 @@ static void on_vectors(mnemo_job *job, float *vecs, const char *why) {
     mn_job_done_sb(job, &out);
 }
 
-int mnemo_retain(mnemo *db, const char *input_json, mnemo_job **out) {
-    int rc;
-    mnemo_job *job = mn_job_begin(db, input_json, "retain input", sizeof(retain_state), state_free, out, &rc);
-    if (!job) return rc;
-    retain_state *s = job->state;
+int mn_retain_read(mnemo *db, mn_retain_in *s, int upsert) {
     inherit top = {NULL, NULL, NULL, NULL, NULL, NULL, MN_NO_TIME, 1.0};
-    rc = read_input(db, s, s->input, top, 0);
-    if (!rc) rc = skip_unchanged(db, s);
+    int rc = read_input(db, s, s->input, top, 0);
+    if (!rc && upsert) rc = skip_unchanged(db, s);
     if (!rc) {
         s->texts = mn_malloc((size_t)s->n * sizeof *s->texts);
         s->lens = mn_malloc((size_t)s->n * sizeof *s->lens);
         s->which = mn_malloc((size_t)s->n * sizeof *s->which);
         if (!s->texts || !s->lens || !s->which) rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory");
     }
-    if (rc) {
-        mn_job_fail_with(job, rc);
-        return mn_job_hand_over(job, out);
-    }
+    if (rc) return rc;
     for (int i = 0; i < s->n; i++) {
         if (s->items[i].skip) continue;
         s->texts[s->nembed] = s->items[i].m.text;
         s->lens[s->nembed] = s->items[i].m.len;
         s->which[s->nembed++] = i;
+    }
+    return MNEMO_OK;
+}
+
+int mnemo_retain(mnemo *db, const char *input_json, mnemo_job **out) {
+    int rc;
+    mnemo_job *job = mn_job_begin(db, input_json, "retain input", sizeof(retain_state), state_free, out, &rc);
+    if (!job) return rc;
+    retain_state *s = job->state;
+    if ((rc = mn_retain_read(db, s, 1))) {
+        mn_job_fail_with(job, rc);
+        return mn_job_hand_over(job, out);
+    }
+    if (s->infer) {
+        mn_extract_retain(job, s);
+        return mn_job_hand_over(job, out);
     }
     /* Built-in vectors are a pure function of the text and are never stored:
     ** compute them now only for a live recall index (else it builds them). */

@@ -142,8 +142,8 @@ static int apply_update(mnemo *db, update_state *s, const float *vec) {
     if (rc) {
         mn_bank_rollback(db);
         mn_recall_index_drop(db);
-    } else if (s->text) {
-        mn_recall_index_put(db, s->rowid, s->text, s->len, vec);
+    } else if (s->text || (s->topics && db->builtin_embedder)) {
+        mn_recall_index_put_row(db, s->rowid, vec); /* topics are indexed too */
     }
     return rc;
 }

@@ -132,12 +132,18 @@ void test_api__retain_and_recall_find_the_memory(void) {
     mnemo_close(db);
 }
 
-void test_api__retain_reports_infer_as_manual_until_extraction_exists(void) {
+void test_api__retain_with_infer_asks_the_llm_and_falls_back_without_one(void) {
     mnemo *db = open_mem();
     CHECK(db);
-    char *r = retain(db, "{\"text\":\"I like tea\",\"infer\":true}");
-    CHECK_HAS(r, "\"infer_ignored\":true");
-    free(r);
+    mnemo_job *job;
+    CHECK_INT(mnemo_retain(db, "{\"text\":\"I like tea\",\"infer\":true}", &job), MNEMO_OK);
+    CHECK(mnemo_job_pending(job));
+    CHECK_HAS(mnemo_job_request(job), "\"type\":\"chat\"");
+    CHECK_INT(mnemo_job_fail(job, MNEMO_EHOST, "no LLM configured"), MNEMO_OK);
+    CHECK_HAS(mnemo_job_result(job), "\"mode\":\"heuristic\"");
+    CHECK_HAS(mnemo_job_result(job), "\"text\":\"User likes tea\"");
+    CHECK_HAS(mnemo_job_result(job), "\"pending\":true");
+    mnemo_job_free(job);
     mnemo_close(db);
 }
 

@@ -100,7 +100,7 @@
     X(test_api__open_rejects_garbage_and_foreign_files) \
     X(test_api__open_rejects_bad_options) \
     X(test_api__retain_and_recall_find_the_memory) \
-    X(test_api__retain_reports_infer_as_manual_until_extraction_exists) \
+    X(test_api__retain_with_infer_asks_the_llm_and_falls_back_without_one) \
     X(test_api__retain_rejects_bad_input_and_writes_nothing) \
     X(test_api__messages_become_one_memory_each_with_role_as_source) \
     X(test_api__document_upsert_replaces_the_previous_version) \
