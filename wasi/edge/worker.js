@@ -236,7 +236,8 @@ async function handle(request, env) {
 
   // Authenticate first: nothing about routes or banks is said to a stranger.
   const auth = request.headers.get('authorization') || '';
-  const m = /^Bearer ([\x21-\x7e]+)$/.exec(auth);
+  // The scheme is case-insensitive (RFC 7235); the token is exact.
+  const m = /^Bearer ([\x21-\x7e]+)$/i.exec(auth);
   const who = m && tokens(env).get(m[1]);
   if (!who)
     throw new HttpError(401, 'EDGE_UNAUTHORIZED', m ? 'unknown token' : 'missing "Authorization: Bearer <token>"', {
