@@ -136,9 +136,11 @@ function usedPanel(results) {
 }
 
 function learnedPanel(changes, result) {
-  const box = el('div', { class: 'learned', 'data-part': 'learned' });
+  const mode = (result && result.mode) || 'manual';
+  const box = el('div', { class: 'learned', 'data-part': 'learned', 'data-mode': mode });
   const pending = result && (result.pending || result.status === 'pending');
-  box.append(el('h3', {}, changes.length ? 'What I learned or changed' : 'Nothing new to remember'));
+  const by = mode === 'llm' ? ' (by the model)' : mode === 'heuristic' ? ' (offline heuristic)' : '';
+  box.append(el('h3', {}, changes.length ? `What I learned or changed${by}` : `Nothing new to remember${by}`));
   if (changes.length) {
     const ul = el('ul');
     for (const c of changes) {
@@ -318,7 +320,8 @@ async function showHistory(li, id) {
     const what = ev.event || ev.type || '?';
     let text = ev.new ?? ev.text ?? ev.old ?? '';
     if (what === 'UPDATE' && ev.old != null && ev.new != null) text = `${ev.old} → ${ev.new}`;
-    ol.append(el('li', {}, `${what} ${fmtTime(ev.at ?? ev.created_at)}${text ? ': ' + text : ''}`));
+    const why = ev.reason ? ` (${ev.reason})` : '';
+    ol.append(el('li', {}, `${what} ${fmtTime(ev.at ?? ev.created_at)}${text ? ': ' + text : ''}${why}`));
   }
   li.append(ol);
 }
@@ -365,8 +368,10 @@ ui.exportBtn.addEventListener('click', () => {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    const n = text.split('\n').filter(Boolean).length;
-    note(`Exported ${n} record${n === 1 ? '' : 's'}.`);
+    const n = text.split('\n').filter((l) => {
+      try { return (JSON.parse(l).type ?? 'memory') === 'memory'; } catch { return false; }
+    }).length;
+    note(`Exported ${n} memor${n === 1 ? 'y' : 'ies'} (with their history).`);
   }).catch((e) => note(`Could not export: ${describeError(e)}`));
 });
 

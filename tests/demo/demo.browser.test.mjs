@@ -171,6 +171,7 @@ test('the demo remembers its user, shows and edits what it knows, and forgets on
 
   await t.test('offline: the first session is retained with the heuristic extractor', async () => {
     const turn = await say('I prefer dark mode and I use Python');
+    assert.equal(await turn.locator('[data-part=learned]').getAttribute('data-mode'), 'heuristic');
     const learned = turn.locator('[data-part=learned] li');
     assert.ok(await learned.count() >= 1, `nothing learned: ${await turn.textContent()}`);
     assert.match((await learned.allTextContents()).join('\n'), /Python/);
@@ -244,7 +245,7 @@ test('the demo remembers its user, shows and edits what it knows, and forgets on
     exported = path.join(OUT, 'export.jsonl');
     await download.saveAs(exported);
     const lines = fs.readFileSync(exported, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    const texts = lines.map((l) => l.text ?? l.memory?.text).filter(Boolean).sort();
+    const texts = lines.filter((l) => (l.type ?? 'memory') === 'memory').map((l) => l.text).sort();
     assert.deepEqual(texts, kept);
   });
 
@@ -277,6 +278,8 @@ test('the demo remembers its user, shows and edits what it knows, and forgets on
   await t.test('LLM path: the model extracts what the first session says', async () => {
     const n0 = llm.requests.length;
     const turn = await say('I prefer dark mode and I use Python');
+    assert.equal(await turn.locator('[data-part=learned]').getAttribute('data-mode'), 'llm',
+      'the retain used the model\'s answer, not the offline heuristic');
     const learned = await turn.locator('[data-part=learned] li').allTextContents();
     assert.ok(learned.some((l) => /User uses Python/.test(l)), `learned: ${JSON.stringify(learned)}`);
     assert.ok(learned.some((l) => /User prefers dark mode/.test(l)), `learned: ${JSON.stringify(learned)}`);
