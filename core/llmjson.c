@@ -52,10 +52,10 @@ static size_t find_start(const char *t, size_t len, size_t *end, int *repairs) {
     *end = to;
     for (size_t i = from; i < to; i++) {
         if (t[i] == '{') return i;
-        if (t[i] == '[') {
+        if (t[i] == '[') { /* a list of facts, or of sentences */
             size_t k = i + 1;
             while (k < to && is_ws(t[k])) k++;
-            if (k < to && (t[k] == '{' || t[k] == ']' || t[k] == '"')) return i;
+            if (k < to && (t[k] == '{' || t[k] == '"')) return i;
         }
     }
     return (size_t)-1;
@@ -103,6 +103,7 @@ int mn_llmjson_extract(const char *text, size_t len, cJSON **out, int *repairs, 
     mn_sb_init(&m.out);
     char stack[MAX_DEPTH];
     int depth = 0, in_str = 0, esc = 0, done = 0;
+    char quote = '"';               /* a Python-style answer quotes with ' */
     size_t cut = 0;                 /* output length at the last safe cut */
     int cut_depth = 0;
     size_t comma = (size_t)-1;      /* output index of a comma not yet followed by a value */
@@ -110,7 +111,14 @@ int mn_llmjson_extract(const char *text, size_t len, cJSON **out, int *repairs, 
     for (; i < end && !done && !m.oom; i++) {
         char c = text[i];
         if (in_str) {
-            if (esc) esc = 0;
+            if (quote == '\'') { /* re-quoted: ' ends it, " needs escaping, \' is ' */
+                if (esc) {
+                    esc = 0;
+                    if (c == '\'') m.out.len--, m.out.p[m.out.len] = 0; /* drop the backslash */
+                } else if (c == '\\') esc = 1;
+                else if (c == '\'') { in_str = 0; put(&m, '"', i); continue; }
+                else if (c == '"') { put(&m, '\\', i); put(&m, '"', i); continue; }
+            } else if (esc) esc = 0;
             else if (c == '\\') esc = 1;
             else if (c == '"') in_str = 0;
             if (c == '\n' || c == '\r' || c == '\t') { /* raw control characters: escape them */
@@ -152,9 +160,11 @@ int mn_llmjson_extract(const char *text, size_t len, cJSON **out, int *repairs, 
             cut_depth = depth;
             continue;
         }
-        if (c == '"') {
+        if (c == '"' || c == '\'') {
             in_str = 1;
-            put(&m, c, i);
+            quote = c;
+            if (c == '\'') *repairs |= MN_LJ_LITERALS;
+            put(&m, '"', i);
             continue;
         }
         if (is_alpha(c)) { /* a bare word: JSON's literals, or Python's */
@@ -177,10 +187,19 @@ int mn_llmjson_extract(const char *text, size_t len, cJSON **out, int *repairs, 
         *repairs |= MN_LJ_TRUNCATED;
         m.out.len = cut;
         if (m.out.p) m.out.p[cut] = 0;
-        /* A value cut right after its comma: drop the comma. */
-        size_t b = cut;
-        while (b > 0 && is_ws(m.out.p[b - 1])) b--;
-        if (b > 0 && m.out.p[b - 1] == ',') m.out.len = cut = b - 1;
+        /* An element opened and cut at once is no element: drop it, and
+        ** the comma before it. A value after a key stays (as {} or []). */
+        char last = cut ? m.out.p[cut - 1] : 0;
+        if ((last == '{' || last == '[') && cut_depth > 1) {
+            size_t b = cut - 1;
+            while (b > 0 && is_ws(m.out.p[b - 1])) b--;
+            if (b > 0 && (m.out.p[b - 1] == ',' || m.out.p[b - 1] == '[')) {
+                cut = m.out.p[b - 1] == ',' ? b - 1 : b;
+                cut_depth--;
+            }
+        }
+        m.out.len = cut;
+        m.out.p[cut] = 0;
         for (int d = cut_depth; d > 0; d--) put(&m, stack[d - 1] == '{' ? '}' : ']', len);
     }
     for (size_t q = i; q < len && done; q++)
@@ -481,8 +500,13 @@ static int read_fact(mn_answer *a, cJSON *f, int i, int nrefs, mn_fact *out) {
         out->when = cJSON_GetObjectItemCaseSensitive(f, "__when")->valuestring;
     }
     const cJSON *cv = cJSON_GetObjectItem(f, "confidence");
-    double conf = cJSON_IsNumber(cv) ? cv->valuedouble
-                  : cJSON_IsString(cv) ? strtod(cv->valuestring, NULL) : 0.8;
+    double conf = 0.8;
+    if (cJSON_IsNumber(cv)) conf = cv->valuedouble;
+    else if (cJSON_IsString(cv)) {
+        char *e;
+        double d = strtod(cv->valuestring, &e);
+        if (e != cv->valuestring) conf = d;
+    }
     if (!(conf >= 0)) conf = 0.8; /* NaN, negative */
     if (conf > 1) conf = conf <= 100 ? conf / 100 : 1; /* "90" meant 90% */
     out->confidence = conf;
@@ -555,8 +579,8 @@ int mn_llmjson_answer(const char *text, size_t len, int nrefs, mn_answer *a, mn_
         return -1;
     }
     int i = 0;
-    cJSON *f = facts == root || (facts && cJSON_IsObject(facts)) ? facts : (facts ? facts->child : NULL);
-    int single = f && f == facts;
+    int single = facts && !cJSON_IsArray(facts); /* one fact given as an object */
+    cJSON *f = single ? facts : (facts ? facts->child : NULL);
     for (; f; f = single ? NULL : f->next, i++) {
         if (a->nfacts == MN_LLMJSON_MAX_FACTS) {
             warn(a, "more than %d facts: the rest ignored", MN_LLMJSON_MAX_FACTS);

@@ -2,7 +2,8 @@
 ** llmjson.h: reading what a model answered, defensively.
 **
 ** Two layers. mn_llmjson_extract finds and mends the JSON in a model's
-** text: code fences, prose around it, trailing commas, Python literals,
+** text: code fences, prose around it, trailing commas, Python literals
+** and quotes,
 ** output cut off mid-way (closed at the last complete element). Then
 ** mn_llmjson_answer reads the extraction answer (mnemo.h, THE MODEL'S
 ** ANSWER) into checked decisions: wrong types are coerced or dropped, refs
@@ -21,7 +22,7 @@ enum {
     MN_LJ_FENCED = 1,      /* inside a ``` code fence */
     MN_LJ_SURROUNDED = 2,  /* text before or after the JSON */
     MN_LJ_COMMAS = 4,      /* trailing commas removed */
-    MN_LJ_LITERALS = 8,    /* True/False/None read as true/false/null */
+    MN_LJ_LITERALS = 8,    /* Python's True/False/None and 'quotes', read as JSON */
     MN_LJ_TRUNCATED = 16,  /* cut off: closed at the last complete element */
 };
 

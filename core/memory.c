@@ -145,7 +145,8 @@ int mn_memory_delete(mnemo *db, int64_t rowid, const char *reason) {
     if (!rc)
         rc = exec_int(db,
                               "DELETE FROM entities WHERE id IN (SELECT entity_id FROM memory_entities "
-                              "WHERE memory_rowid=?1) AND NOT EXISTS (SELECT 1 FROM memory_entities me "
+                              "WHERE memory_rowid=?1 UNION SELECT subject FROM relations WHERE memory_rowid=?1 "
+                              "UNION SELECT object FROM relations WHERE memory_rowid=?1) AND NOT EXISTS (SELECT 1 FROM memory_entities me "
                               "WHERE me.entity_id=entities.id AND me.memory_rowid<>?1) AND NOT EXISTS "
                               "(SELECT 1 FROM relations r WHERE (r.subject=entities.id OR "
                               "r.object=entities.id) AND r.memory_rowid IS NOT ?1)", rowid);

@@ -112,6 +112,10 @@ static const char *const migrations[] = {
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+#ifdef MNEMO_TEST
+const char *mn_schema_step(int v) { return v >= 1 && v <= N_MIGRATIONS ? migrations[v - 1] : NULL; }
+#endif
+
 static int pragma_int(mnemo *db, const char *sql, int64_t *out) {
     sqlite3_stmt *st;
     int rc = mn_bank_prepare(db, sql, &st);

@@ -21,4 +21,9 @@ MN_FUNC int mn_schema_migrate(mnemo *db);
 ** and FTS5 costs about 40% of ingest. It serves SQL users who want MATCH. */
 MN_FUNC int mn_schema_fts5(mnemo *db, int wanted);
 
+#ifdef MNEMO_TEST
+/* The SQL of migration step v (1-based), to build an old bank in a test. */
+MN_FUNC const char *mn_schema_step(int v);
+#endif
+
 #endif

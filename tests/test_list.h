@@ -117,6 +117,45 @@
     X(test_api__two_handles_see_each_others_writes) \
     X(test_api__host_supplies_clock_and_randomness) \
     X(test_api__calls_on_a_failed_handle_are_refused) \
+    /* llmjson (core/llmjson.c) */ \
+    X(test_llmjson__reads_every_file_of_the_broken_output_corpus) \
+    X(test_llmjson__mends_fences_prose_commas_and_literals) \
+    X(test_llmjson__keeps_only_complete_elements_of_a_truncated_answer) \
+    X(test_llmjson__reports_the_byte_offset_of_what_it_cannot_read) \
+    X(test_llmjson__resolves_aliases_and_nothing_else) \
+    X(test_llmjson__turns_bad_decisions_into_safe_ones) \
+    X(test_llmjson__reads_chat_completion_envelopes) \
+    /* heuristic (core/heuristic.c) */ \
+    X(test_heuristic__splits_preferences_and_facts_in_the_classic_example) \
+    X(test_heuristic__rewrites_first_person_statements) \
+    X(test_heuristic__skips_questions_hedges_and_requests) \
+    X(test_heuristic__resolves_dates_against_the_message_time) \
+    X(test_heuristic__suggests_topics_for_candidate_search) \
+    X(test_heuristic__stops_at_the_fact_limit_and_keeps_repeats_once) \
+    /* extract (core/extract.c, apply.c, pending.c, budget.c, prompt.c) */ \
+    X(test_extract__offline_example_recalls_the_python_memory_first) \
+    X(test_extract__one_chat_request_fits_1500_prompt_tokens) \
+    X(test_extract__a_changed_preference_supersedes_and_keeps_history) \
+    X(test_extract__a_repeated_fact_is_stored_once) \
+    X(test_extract__a_forget_request_deletes_the_memory) \
+    X(test_extract__a_relative_date_is_resolved_from_the_message_time) \
+    X(test_extract__document_upsert_replaces_extracted_memories) \
+    X(test_extract__an_update_rewrites_the_memory_with_history) \
+    X(test_extract__process_pending_replaces_the_heuristic_facts) \
+    X(test_extract__a_memory_the_model_changed_survives_reprocessing) \
+    X(test_extract__garbage_twice_falls_back_and_loses_nothing) \
+    X(test_extract__garbage_once_then_a_good_answer) \
+    X(test_extract__a_refused_json_schema_is_retried_without_it) \
+    X(test_extract__a_truncated_answer_keeps_its_complete_facts) \
+    X(test_extract__hostile_decisions_touch_only_a_bounded_few) \
+    X(test_extract__budgets_stop_requests_before_they_are_made) \
+    X(test_extract__a_host_embedder_gets_one_batched_request) \
+    X(test_extract__a_long_input_is_cut_to_budget_and_kept_as_given) \
+    X(test_extract__an_abandoned_job_writes_nothing) \
+    X(test_extract__usage_is_estimated_when_the_response_has_none) \
+    X(test_extract__an_old_bank_migrates_and_keeps_its_memories) \
+    X(test_extract__stats_count_entities_relations_and_pending) \
+    X(test_extract__delete_all_forgets_the_queue_too) \
     /* fault injection (test_fault.c) */ \
     X(test_fault__retain_survives_every_failed_allocation) \
     X(test_fault__recall_and_update_survive_failed_allocations) \
