@@ -38,7 +38,7 @@ WASI_REACTOR := $(WASI_DIR)/mnemo-reactor.wasm
 # The CLI sources minus the libcurl client: no sockets under WASI preview1,
 # so the command is built without an HTTP client (MNEMO_NO_HTTP) and uses the
 # built-in embedder and extractor.
-WASI_CLI_SRC := $(filter-out wasi/http_curl.c,$(CLI_SRC))
+WASI_CLI_SRC := $(filter-out wasi/http_curl.c wasi/llm_host.c,$(CLI_SRC)) wasi/wasi_lstat.c
 
 WASI_CORE_OBJ := $(patsubst core/%.c,$(WASI_DIR)/obj/core/%.o,$(CORE_SRC))
 
@@ -52,10 +52,11 @@ wasi-reactor: $(WASI_REACTOR)
 
 comma := ,
 
-# Third-party objects, built once for every WASI artefact.
+# Third-party objects, built once for every WASI artefact. The command's
+# SQLite checks path prefixes with wasi_lstat.c's lstat (see there why).
 $(WASI_DIR)/obj/sqlite3.o: $(DEPS)/sqlite/sqlite3.c
 	@mkdir -p $(@D)
-	$(WASI_CC) $(WASI_TARGET) $(WASI_OPT) $(WASI_SQLITE_DEFS) -w -c $< -o $@
+	$(WASI_CC) $(WASI_TARGET) $(WASI_OPT) $(WASI_SQLITE_DEFS) -Dlstat=mnemo__wasi_lstat -w -c $< -o $@
 
 $(WASI_DIR)/obj/cJSON.o: $(DEPS)/cjson/cJSON.c
 	@mkdir -p $(@D)
@@ -75,7 +76,7 @@ $(WASI_CMD): $(WASI_CLI_SRC) $(wildcard wasi/*.h) $(WASI_LIB_OBJ)
 # The CLI end-to-end suite, run against the WASI command under Node's WASI,
 # plus the capability-isolation test.
 test-wasi: $(WASI_CMD)
-	MNEMO_BIN=tests/wasi-cli/mnemo-wasi MNEMO_WASM=$(WASI_CMD) \
+	MNEMO_BIN=tests/wasi-cli/mnemo-wasi MNEMO_WASM=$(abspath $(WASI_CMD)) \
 	    node --test tests/cli.node.test.mjs tests/wasi-cli/isolation.node.test.mjs
 
 # ---- the reactor --------------------------------------------------------
