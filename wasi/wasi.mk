@@ -130,3 +130,8 @@ serve-edge: $(WASI_REACTOR) edge-deps
 # Real workerd on loopback, one instance per test file (each starts its own).
 test-edge: $(WASI_REACTOR) edge-deps
 	WORKERD=$(WORKERD) node --test tests/edge/*.node.test.mjs
+
+# Load from a second process (autocannon), cold start of a 10k-memory bank,
+# and the CLI native vs WASI.
+bench-edge: $(WASI_REACTOR) $(WASI_CMD) $(CLI) edge-deps
+	WORKERD=$(WORKERD) node tests/edge/bench.mjs
