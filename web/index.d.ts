@@ -1,0 +1,1 @@
+// Types: written with the API; see README.md until then.

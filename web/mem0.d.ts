@@ -1,0 +1,1 @@
+// Types of mnemo-wasm/mem0: see README.md until then.

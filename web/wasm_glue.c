@@ -1,0 +1,80 @@
+/*
+** wasm_glue.c: helpers for the JS bindings of the wasm build. NOT part of the
+** public API (mnemo.h); JS is their only caller. Each exists because the
+** plain C call is awkward to reach from JS without extra runtime machinery:
+** a C callback (export), a 64-bit argument (page offsets), or a table that
+** must come from C so it is never copied by hand (error codes).
+*/
+#include "mnemo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Prototypes: the warning set requires them, and the JS side is the caller. */
+MNEMO_API const char *mnemo__wasm_errors_json(void);
+MNEMO_API int mnemo__wasm_export(mnemo *db, char **out, size_t *len);
+MNEMO_API int mnemo__wasm_pages_load(const char *name, uint32_t pgno, const void *data,
+                                     uint32_t len, uint32_t page_size);
+
+/*
+** The error list as JSON, generated from MNEMO_ERRORS at compile time so the
+** JS error table can never drift from C: [{"code": 0, "name": "MNEMO_OK",
+** "text": "not an error"}, ...]. Static; never freed.
+*/
+#define ERR_JSON_(name, code, text) \
+    "{\"code\":" #code ",\"name\":\"MNEMO_" #name "\",\"text\":\"" text "\"},"
+static const char errors_json[] = "[" MNEMO_ERRORS(ERR_JSON_) "null]";
+#undef ERR_JSON_
+
+const char *mnemo__wasm_errors_json(void) { return errors_json; }
+
+/* Export into one buffer: JSON Lines, each line ended by "\n". A JS callback
+** through a function table would need table growth at run time; the whole
+** export lives in wasm memory anyway, so one buffer is as cheap. */
+typedef struct buf {
+    char *p;
+    size_t n, cap;
+} buf;
+
+static int buf_line(void *ctx, const char *line, size_t len) {
+    buf *b = ctx;
+    if (b->n + len + 2 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64 * 1024;
+        while (cap < b->n + len + 2) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) return MNEMO_ENOMEM;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, line, len);
+    b->n += len;
+    b->p[b->n++] = '\n';
+    b->p[b->n] = 0;
+    return MNEMO_OK;
+}
+
+/* *out (freed with free(), i.e. the exported _free) and its length; on
+** failure *out is NULL and the code is returned (message: mnemo_errmsg). */
+int mnemo__wasm_export(mnemo *db, char **out, size_t *len) {
+    buf b = {NULL, 0, 0};
+    *out = NULL;
+    *len = 0;
+    int rc = mnemo_export(db, buf_line, &b);
+    if (rc != MNEMO_OK) {
+        free(b.p);
+        return rc;
+    }
+    if (!b.p && !(b.p = calloc(1, 1))) return MNEMO_ENOMEM;
+    *out = b.p;
+    *len = b.n;
+    return MNEMO_OK;
+}
+
+/* mnemo_pages_load() for page `pgno` (1-based) onward: `len` bytes, a
+** multiple of page_size, so one call can load a run of pages. The 64-bit
+** offset is computed here; JS would otherwise pass it as two halves. */
+int mnemo__wasm_pages_load(const char *name, uint32_t pgno, const void *data, uint32_t len,
+                           uint32_t page_size) {
+    if (pgno < 1 || page_size < 512) return MNEMO_EINVAL;
+    return mnemo_pages_load(name, (int64_t)(pgno - 1) * page_size, data, len);
+}
