@@ -376,7 +376,7 @@ static int write_supersede(mnemo *db, mn_extract *ex, graph *g, const wr *w, con
     return MNEMO_OK;
 }
 
-int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, mn_sb *out) {
+int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, int vectors_missing, mn_sb *out) {
     out_lists o;
     memset(&o, 0, sizeof o);
     mn_sb *lists[6] = {&o.added, &o.removed, &o.learned, &o.changed, &o.superseded, &o.forgotten};
@@ -425,24 +425,36 @@ int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, mn_sb *out) {
     for (int i = 0; i < 6 && !rc; i++)
         if (lists[i]->oom) rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory writing the result");
     graph_free(&g);
+    /* The whole result is written before the commit: once committed, the
+    ** call cannot fail any more (no allocation is left to do). */
+    if (!rc) {
+        mn_sb_printf(out, "{\"mode\":\"%s\",\"added\":[", ex->mode == MODE_LLM ? "llm" : "heuristic");
+        static const char *const keys[6] = {"added", "removed", "learned", "changed", "superseded", "forgotten"};
+        for (int i = 0; i < 6; i++) {
+            if (i) mn_sb_printf(out, "],\"%s\":[", keys[i]);
+            mn_sb_add(out, mn_sb_str(lists[i]), lists[i]->len);
+        }
+        mn_sb_printf(out, "],\"unchanged\":false,\"prompt_version\":\"%s\",\"pending\":%s",
+                     ex->mode == MODE_LLM ? MN_PROMPT_VERSION : MN_HEURISTIC_VERSION,
+                     ex->mode == MODE_HEURISTIC ? "true" : "false");
+        if (ex->mode == MODE_HEURISTIC) {
+            mn_sb_adds(out, ",\"fallback\":");
+            mn_sb_json_str(out, mn_sb_str(&ex->why), ex->why.len);
+        }
+        if (vectors_missing) mn_sb_adds(out, ",\"vectors_pending\":true");
+        if (ex->warnings.len) {
+            mn_sb_adds(out, ",\"warnings\":");
+            mn_sb_json_str(out, mn_sb_str(&ex->warnings), ex->warnings.len);
+        }
+        mn_sb_addc(out, ',');
+        mn_budget_json(&ex->usage, out);
+        mn_sb_addc(out, '}');
+        if (out->oom || ex->warnings.oom) rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory writing the result");
+    }
     if (!rc) rc = mn_bank_commit(db);
     if (rc) {
         mn_bank_rollback(db);
         mn_recall_index_drop(db);
-        goto done;
-    }
-    mn_sb_printf(out, "{\"mode\":\"%s\",\"added\":[", ex->mode == MODE_LLM ? "llm" : "heuristic");
-    static const char *const keys[6] = {"added", "removed", "learned", "changed", "superseded", "forgotten"};
-    for (int i = 0; i < 6; i++) {
-        if (i) mn_sb_printf(out, "],\"%s\":[", keys[i]);
-        mn_sb_add(out, mn_sb_str(lists[i]), lists[i]->len);
-    }
-    mn_sb_printf(out, "],\"unchanged\":false,\"prompt_version\":\"%s\",\"pending\":%s",
-                 ex->mode == MODE_LLM ? MN_PROMPT_VERSION : MN_HEURISTIC_VERSION,
-                 ex->mode == MODE_HEURISTIC ? "true" : "false");
-    if (ex->mode == MODE_HEURISTIC) {
-        mn_sb_adds(out, ",\"fallback\":");
-        mn_sb_json_str(out, mn_sb_str(&ex->why), ex->why.len);
     }
 done:
     graph_free(&g);

@@ -65,9 +65,8 @@ struct mn_extract {
 MN_FUNC void mn_extract_note(mn_extract *ex, const char *msg);
 
 /* Writes the planned decisions in one transaction (vecs: one vector per
-** planned text, or NULL) and appends the result's fields to out, from
-** "{\"mode\"" on (the caller closes the object). MNEMO_OK, or a code with
-** nothing written. */
-MN_FUNC int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, mn_sb *out);
+** planned text, or NULL; vectors_missing: the host could not give them) and
+** the whole result into out. MNEMO_OK, or a code with nothing written. */
+MN_FUNC int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, int vectors_missing, mn_sb *out);
 
 #endif

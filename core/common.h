@@ -25,6 +25,8 @@ MN_FUNC char *mn_strndup(const char *s, size_t n);
 #ifdef MNEMO_TEST
 /* Fail the allocation `n` allocations from now (1 = the next one); 0 = never. */
 MN_FUNC void mn_mem_fail_after(long n);
+/* Allocations left before the planned failure; 0 once it happened (or none planned). */
+MN_FUNC long mn_mem_fail_left(void);
 #endif
 
 #endif

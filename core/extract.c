@@ -333,10 +333,15 @@ static void on_chat(mnemo_job *job, const char *resp, size_t len, int rc, const 
     mn_budget_spend(db, &ex->usage, is_error ? (up > 0 ? up : 0) : (up >= 0 ? up : est),
                     is_error ? (uc > 0 ? uc : 0) : (uc >= 0 ? uc : mn_budget_estimate(content.p, content.len)),
                     estimated && !is_error);
-    if (bad) {
-        snprintf(why, sizeof why, "%.380s", mn_sb_str(&err));
+    int oom = content.oom || err.oom;
+    if (bad || oom) {
+        snprintf(why, sizeof why, "%.380s", oom ? "out of memory" : mn_sb_str(&err));
         mn_sb_free(&content);
         mn_sb_free(&err);
+        if (!strncmp(why, "out of memory", 13)) {
+            fail(job, mn_bank_err(db, MNEMO_ENOMEM, "%s reading the response", why));
+            return;
+        }
         if (is_error && ex->schema && ex->attempt == 1) {
             ex->schema = 0;
             mn_extract_note(ex, "the server refused the request with json_schema; asked again for plain JSON");
@@ -355,7 +360,7 @@ static void on_chat(mnemo_job *job, const char *resp, size_t len, int rc, const 
         plan_and_embed(job);
         return;
     }
-    snprintf(why, sizeof why, "%.380s", mn_sb_str(&err));
+    snprintf(why, sizeof why, "%.380s", err.oom ? "out of memory" : mn_sb_str(&err));
     mn_sb_free(&err);
     if (!strncmp(why, "out of memory", 13)) {
         fail(job, mn_bank_err(db, MNEMO_ENOMEM, "%s", why));
@@ -387,6 +392,10 @@ static void fallback(mnemo_job *job, const char *why) {
     mn_extract *ex = of(job);
     mn_sb_reset(&ex->why);
     mn_sb_adds(&ex->why, why);
+    if (ex->why.oom) {
+        fail(job, mn_bank_err(db, MNEMO_ENOMEM, "out of memory"));
+        return;
+    }
     if (ex->done) {
         mn_sb none;
         mn_sb_init(&none);
@@ -525,7 +534,8 @@ static int plan(mnemo *db, mn_extract *ex) {
         ex->texts[ex->ntexts] = w->type == W_RAW ? in->items[w->item].m.text : w->f->text;
         ex->lens[ex->ntexts++] = w->type == W_RAW ? in->items[w->item].m.len : w->f->len;
     }
-    return (ex->warnings.oom) ? mn_bank_err(db, MNEMO_ENOMEM, "out of memory planning") : MNEMO_OK;
+    return ex->warnings.oom || ex->ans.warnings.oom ? mn_bank_err(db, MNEMO_ENOMEM, "out of memory planning")
+                                                    : MNEMO_OK;
 }
 
 /* ---- apply ---- */
@@ -550,23 +560,19 @@ static void plan_and_embed(mnemo_job *job) {
 static void on_vectors(mnemo_job *job, float *vecs, const char *why) {
     mnemo *db = job->db;
     mn_extract *ex = of(job);
+    if (!vecs && why && !strncmp(why, "out of memory", 13)) { /* not the host's doing */
+        fail(job, mn_bank_err(db, MNEMO_ENOMEM, "%s", why));
+        return;
+    }
     if (!vecs && why && ex->ntexts) mn_extract_note(ex, why);
     mn_sb out;
     mn_sb_init(&out);
-    int rc = mn_apply(db, ex, vecs, &out);
+    int rc = mn_apply(db, ex, vecs, !vecs && why && ex->ntexts, &out);
     if (rc) {
         mn_sb_free(&out);
         fail(job, rc);
         return;
     }
-    if (!vecs && why && ex->ntexts) mn_sb_adds(&out, ",\"vectors_pending\":true");
-    if (ex->warnings.len) {
-        mn_sb_adds(&out, ",\"warnings\":");
-        mn_sb_json_str(&out, mn_sb_str(&ex->warnings), ex->warnings.len);
-    }
-    mn_sb_addc(&out, ',');
-    mn_budget_json(&ex->usage, &out);
-    mn_sb_addc(&out, '}');
     finish(job, MNEMO_OK, NULL, &out);
 }
 

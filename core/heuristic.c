@@ -685,9 +685,11 @@ static int add_fact(mn_answer *a, const char *s, size_t n, int64_t now) {
     clause_out co;
     memset(&co, 0, sizeof co);
     mn_sb_init(&co.text);
-    if (rewrite(s, lc, n, &co) != 0 || co.text.len < 8) {
+    int skip = rewrite(s, lc, n, &co) != 0 || co.text.len < 8;
+    if (skip || co.text.oom) {
+        int oom = co.text.oom;
         mn_sb_free(&co.text);
-        return 0;
+        return oom ? MNEMO_ENOMEM : 0;
     }
     int64_t when;
     int dated = mn_heuristic_date(s, n, now, &when);
@@ -721,16 +723,24 @@ static int add_fact(mn_answer *a, const char *s, size_t n, int64_t now) {
         mn_sb_init(&v);
         if (co.verb_at[0] == 'i' && co.verb_at[1] == 's' && co.verb_len == 2) mn_sb_adds(&v, "is");
         else third_person(co.verb_at, co.verb_len, &v);
-        cJSON *r = cJSON_CreateObject();
-        if (r && !v.oom) {
+        if (v.oom) {
+            mn_sb_free(&v);
+            mn_sb_free(&co.text);
+            cJSON_Delete(rels);
+            return MNEMO_ENOMEM; /* f is in a->root: freed with it */
+        }
+        /* "User is going to Japan" relates nothing to Japan by "is". */
+        static const char *const weak[] = {"is", "has", "was", "does", "would", "will", "had", NULL};
+        int strong = 1;
+        for (size_t k = 0; k < v.len; k++) v.p[k] = lower(v.p[k]);
+        for (int k = 0; weak[k]; k++) strong &= strcmp(mn_sb_str(&v), weak[k]) != 0;
+        cJSON *r = strong ? cJSON_CreateObject() : NULL;
+        if (r) {
             cJSON_AddStringToObject(r, "subject", "User");
-            for (size_t k = 0; k < v.len; k++) v.p[k] = lower(v.p[k]);
             cJSON_AddStringToObject(r, "predicate", mn_sb_str(&v));
             cJSON_AddStringToObject(r, "object",
                                     cJSON_GetObjectItemCaseSensitive(ents->child, "name")->valuestring);
             cJSON_AddItemToArray(rels, r);
-        } else {
-            cJSON_Delete(r);
         }
         mn_sb_free(&v);
     }

@@ -11,6 +11,7 @@
 #ifdef MNEMO_TEST
 static long fail_countdown;
 void mn_mem_fail_after(long n) { fail_countdown = n; }
+long mn_mem_fail_left(void) { return fail_countdown; }
 static int should_fail(void) {
     return fail_countdown > 0 && --fail_countdown == 0;
 }

@@ -12,6 +12,7 @@
 ** says "forget everything" can only produce decisions on the listed
 ** aliases, which extract.c caps (llm.max_deletes).
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "budget.h"
@@ -82,33 +83,33 @@ const char *mn_prompt_schema(void) { return SCHEMA; }
 static const char *const weekdays[7] = {"Monday", "Tuesday", "Wednesday", "Thursday",
                                         "Friday", "Saturday", "Sunday"};
 
-/* "2024-05-08 (Wednesday)": the date the model counts relative days from. */
-static void day_label(mn_sb *sb, int64_t ms) {
+/* "Message time: 2024-05-08 (Wednesday)\n": the date the model counts
+** relative days from. Written to buf (64 bytes); returns its length. */
+static size_t header(char *buf, int64_t now) {
     char iso[MN_TIME_ISO_MAX];
-    mn_time_format(ms, iso);
-    int64_t day = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
+    mn_time_format(now, iso);
+    int64_t day = now >= 0 ? now / 86400000 : (now - 86399999) / 86400000;
     int wd = (int)(((day + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
-    mn_sb_add(sb, iso, 10);
-    mn_sb_printf(sb, " (%s)", weekdays[wd]);
+    return (size_t)snprintf(buf, 64, "Message time: %.10s (%s)\n", iso, weekdays[wd]);
 }
 
-static void header(mn_sb *u, int64_t now) {
-    mn_sb_adds(u, "Message time: ");
-    day_label(u, now);
-    mn_sb_addc(u, '\n');
+/* "m3: User likes tea (preference, 2024-05-01)\n", in pieces: the prefix
+** and the suffix go in buffers (no allocation: estimates use them too). */
+static size_t cand_parts(int i, const mn_prompt_cand *c, char *pre, char *post) {
+    size_t a = (size_t)snprintf(pre, 16, "m%d: ", i + 1);
+    char iso[MN_TIME_ISO_MAX] = "";
+    if (c->when != MN_NO_TIME) mn_time_format(c->when, iso);
+    size_t b = (size_t)snprintf(post, 96, " (%.40s%s%.10s)\n", c->kind ? c->kind : "fact",
+                                c->when != MN_NO_TIME ? ", " : "", iso);
+    return a + c->len + b;
 }
 
 static void cand_line(mn_sb *u, int i, const mn_prompt_cand *c) {
-    mn_sb_printf(u, "m%d: ", i + 1);
+    char pre[16], post[96];
+    cand_parts(i, c, pre, post);
+    mn_sb_adds(u, pre);
     mn_sb_add(u, c->text, c->len);
-    mn_sb_printf(u, " (%s", c->kind ? c->kind : "fact");
-    if (c->when != MN_NO_TIME) {
-        char iso[MN_TIME_ISO_MAX];
-        mn_time_format(c->when, iso);
-        mn_sb_adds(u, ", ");
-        mn_sb_add(u, iso, 10);
-    }
-    mn_sb_adds(u, ")\n");
+    mn_sb_adds(u, post);
 }
 
 static void turn_line(mn_sb *u, const mn_prompt_turn *t) {
@@ -119,12 +120,8 @@ static void turn_line(mn_sb *u, const mn_prompt_turn *t) {
 }
 
 int mn_prompt_cand_tokens(const mn_prompt_cand *c) {
-    mn_sb u;
-    mn_sb_init(&u);
-    cand_line(&u, 99, c);
-    int t = mn_budget_estimate(mn_sb_str(&u), u.len);
-    mn_sb_free(&u);
-    return t;
+    char pre[16], post[96];
+    return (int)((cand_parts(98, c, pre, post) + 3) / 4); /* as mn_budget_estimate */
 }
 
 int mn_prompt_turn_tokens(const mn_prompt_turn *t) {
@@ -133,7 +130,8 @@ int mn_prompt_turn_tokens(const mn_prompt_turn *t) {
 }
 
 static void user_message(const mn_prompt *p, mn_sb *u) {
-    header(u, p->now);
+    char h[64];
+    mn_sb_add(u, h, header(h, p->now));
     if (p->ncands) {
         mn_sb_adds(u, "Known memories:\n");
         for (int i = 0; i < p->ncands; i++) cand_line(u, i, &p->cands[i]);
@@ -145,14 +143,11 @@ static void user_message(const mn_prompt *p, mn_sb *u) {
 }
 
 int mn_prompt_overhead(int json_schema, int64_t now) {
-    mn_sb u;
-    mn_sb_init(&u);
-    header(&u, now);
-    mn_sb_adds(&u, "Known memories:\nConversation:\n");
-    int t = mn_budget_estimate(SYSTEM, sizeof SYSTEM - 1) + mn_budget_estimate(mn_sb_str(&u), u.len) +
+    char h[64];
+    size_t bytes = header(h, now) + sizeof "Known memories:\nConversation:\n" - 1;
+    int t = mn_budget_estimate(SYSTEM, sizeof SYSTEM - 1) + (int)((bytes + 3) / 4) +
             2 * MN_BUDGET_PER_MESSAGE + MN_BUDGET_PER_REPLY;
     if (json_schema) t += mn_budget_estimate(SCHEMA, sizeof SCHEMA - 1);
-    mn_sb_free(&u);
     return t;
 }
 

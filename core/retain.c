@@ -258,14 +258,16 @@ static int read_input(mnemo *db, retain_state *s, const cJSON *o, inherit in, in
 }
 
 /* The hash of a document version: its items' hashes in order. */
-static void document_hash(const retain_state *s, const char *doc, char *out) {
+static int document_hash(mnemo *db, const retain_state *s, const char *doc, char *out) {
     mn_sb h;
     mn_sb_init(&h);
     for (int i = 0; i < s->n; i++)
         if (s->items[i].m.document_id && !strcmp(s->items[i].m.document_id, doc))
             mn_sb_add(&h, s->items[i].m.hash, 16);
+    int oom = h.oom;
     mn_hash_hex(mn_sb_str(&h), h.len, out);
     mn_sb_free(&h);
+    return oom ? mn_bank_err(db, MNEMO_ENOMEM, "out of memory hashing a document") : MNEMO_OK;
 }
 
 int mn_retain_first_of_document(const mn_retain_in *s, int i) {
@@ -287,7 +289,7 @@ static int skip_unchanged(mnemo *db, retain_state *s) {
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC);
         char h[17];
-        document_hash(s, doc, h);
+        if ((rc = document_hash(db, s, doc, h))) break;
         int r = sqlite3_step(st);
         if (r == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), h)) {
             for (int k = i; k < s->n; k++)
@@ -348,7 +350,7 @@ int mn_retain_record_documents(mnemo *db, const mn_retain_in *s, int64_t now) {
                         &st)))
             break;
         char h[17];
-        document_hash(s, s->items[i].m.document_id, h);
+        if ((rc = document_hash(db, s, s->items[i].m.document_id, h))) break;
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, s->items[i].m.document_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, h, -1, SQLITE_TRANSIENT);
@@ -361,7 +363,9 @@ int mn_retain_record_documents(mnemo *db, const mn_retain_in *s, int64_t now) {
     return rc;
 }
 
-static int write_all(mnemo *db, retain_state *s, float *vecs, mn_sb *out) {
+/* Writes every item in one transaction, and the whole result into out
+** before the commit: once committed, nothing is left to fail. */
+static int write_all(mnemo *db, retain_state *s, float *vecs, const char *why, mn_sb *out) {
     mn_sb removed;
     mn_sb_init(&removed);
     int nremoved = 0, rc;
@@ -371,7 +375,7 @@ static int write_all(mnemo *db, retain_state *s, float *vecs, mn_sb *out) {
         if (s->items[i].skip || !mn_retain_first_of_document(s, i)) continue;
         rc = mn_retain_replace_document(db, s->items[i].m.document_id, &removed, &nremoved);
     }
-    mn_sb_adds(out, ",\"added\":[");
+    mn_sb_adds(out, "{\"mode\":\"manual\",\"added\":[");
     int added = 0;
     int64_t first_row = 0, last_row = -1;
     for (int k = 0; k < s->nembed && !rc; k++) {
@@ -394,40 +398,40 @@ static int write_all(mnemo *db, retain_state *s, float *vecs, mn_sb *out) {
     }
     if (!rc && added) rc = mn_memory_fts_add(db, first_row, last_row);
     if (!rc) rc = mn_retain_record_documents(db, s, now);
+    if (!rc) {
+        mn_sb_adds(out, "],\"removed\":[");
+        mn_sb_add(out, mn_sb_str(&removed), removed.len);
+        mn_sb_printf(out, "],\"unchanged\":%s", s->nembed == 0 ? "true" : "false");
+        if (!vecs && why && s->nembed) {
+            mn_sb_adds(out, ",\"warning\":");
+            mn_sb_json_str(out, why, strlen(why));
+            mn_sb_adds(out, ",\"vectors_pending\":true");
+        }
+        mn_usage u = {0, 0, 0, 0, 0};
+        if (!db->builtin_embedder && s->nembed) u.embedding_calls = (s->nembed + MN_VECTORS_BATCH - 1) / MN_VECTORS_BATCH;
+        mn_sb_addc(out, ',');
+        mn_budget_json(&u, out);
+        mn_sb_addc(out, '}');
+    }
     if (!rc && (out->oom || removed.oom)) rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory");
     if (!rc) rc = mn_bank_commit(db);
     if (rc) {
         mn_bank_rollback(db);
         mn_recall_index_drop(db);
-    } else {
-        mn_sb_adds(out, "],\"removed\":[");
-        mn_sb_add(out, mn_sb_str(&removed), removed.len);
-        mn_sb_addc(out, ']');
     }
     mn_sb_free(&removed);
     return rc;
 }
 
 static void on_vectors(mnemo_job *job, float *vecs, const char *why) {
-    mnemo *db = job->db;
-    retain_state *s = job->state;
     mn_sb out;
     mn_sb_init(&out);
-    mn_sb_adds(&out, "{\"mode\":\"manual\"");
-    int rc = write_all(db, s, vecs, &out);
+    int rc = write_all(job->db, job->state, vecs, why, &out);
     if (rc) {
         mn_sb_free(&out);
         mn_job_fail_with(job, rc);
         return;
     }
-    mn_sb_printf(&out, ",\"unchanged\":%s", s->nembed == 0 ? "true" : "false");
-    if (!vecs && why && s->nembed) {
-        mn_sb_adds(&out, ",\"warning\":");
-        mn_sb_json_str(&out, why, strlen(why));
-        mn_sb_adds(&out, ",\"vectors_pending\":true");
-    }
-    mn_sb_printf(&out, ",\"usage\":{\"llm_calls\":0,\"embedding_calls\":%d}}",
-                 db->builtin_embedder || !s->nembed ? 0 : (s->nembed + MN_VECTORS_BATCH - 1) / MN_VECTORS_BATCH);
     mn_job_done_sb(job, &out);
 }
 

@@ -9,6 +9,7 @@
 
 #include "test.h"
 #include "bank.h"
+#include "common.h"
 #include "budget.h"
 #include "datetime.h"
 #include "schema.h"
@@ -39,19 +40,54 @@ static int64_t at(const char *iso) {
     return ms;
 }
 
+/* The host's buffers use libc, not the core's allocator: the fault test
+** fails the core's allocations, never the host's. */
+typedef struct tbuf {
+    char *p;
+    size_t len, cap;
+} tbuf;
+
+static void tb_add(tbuf *b, const char *s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void tb_adds(tbuf *b, const char *s) { tb_add(b, s, strlen(s)); }
+
+static const char *tb_str(const tbuf *b) { return b->p ? b->p : ""; }
+
+static void tb_free(tbuf *b) {
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
 /* An OpenAI chat-completions body whose message content is `content`. */
 static char *chat(const char *content, int prompt_tokens, int completion_tokens) {
-    mn_sb sb;
-    mn_sb_init(&sb);
-    mn_sb_adds(&sb, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
-                    "\"message\":{\"role\":\"assistant\",\"content\":");
-    mn_sb_json_str(&sb, content, strlen(content));
-    mn_sb_adds(&sb, "},\"finish_reason\":\"stop\"}]");
-    if (prompt_tokens >= 0)
-        mn_sb_printf(&sb, ",\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d}",
-                     prompt_tokens, completion_tokens, prompt_tokens + completion_tokens);
-    mn_sb_addc(&sb, '}');
-    return mn_sb_take(&sb);
+    tbuf b = {0};
+    tb_adds(&b, "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+                "\"message\":{\"role\":\"assistant\",\"content\":\"");
+    for (const char *c = content; *c; c++) {
+        char e[8];
+        if (*c == '"' || *c == '\\') e[0] = '\\', e[1] = *c, e[2] = 0;
+        else if (*c == '\n') strcpy(e, "\\n");
+        else if ((unsigned char)*c < 32) snprintf(e, sizeof e, "\\u%04x", *c);
+        else e[0] = *c, e[1] = 0;
+        tb_adds(&b, e);
+    }
+    tb_adds(&b, "\"},\"finish_reason\":\"stop\"}]");
+    if (prompt_tokens >= 0) {
+        char u[128];
+        snprintf(u, sizeof u, ",\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d}",
+                 prompt_tokens, completion_tokens, prompt_tokens + completion_tokens);
+        tb_adds(&b, u);
+    }
+    tb_adds(&b, "}");
+    return b.p;
 }
 
 /* One fact of an answer, all fields given. */
@@ -65,36 +101,42 @@ static char *chat(const char *content, int prompt_tokens, int completion_tokens)
 ** = MNEMO_EINVAL). Embeddings requests get vectors without a step. */
 typedef struct host {
     const char *steps[6];
-    mn_sb requests;     /* every request, separated by "\n----\n" */
+    tbuf requests;      /* every request, separated by "\n----\n" */
     int nchat, nembed;
 } host;
 
-static void embed_answer(const char *req, mn_sb *out) {
+static void embed_answer(const char *req, tbuf *out) {
     cJSON *r = cJSON_Parse(req);
     const cJSON *in = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "body"), "input");
-    mn_sb_adds(out, "{\"data\":[");
+    tb_adds(out, "{\"data\":[");
     int i = 0;
-    for (const cJSON *x = in ? in->child : NULL; x; x = x->next, i++)
-        mn_sb_printf(out, "%s{\"index\":%d,\"embedding\":[%d,1,0.5,%d]}", i ? "," : "", i,
-                     (int)strlen(x->valuestring), i);
-    mn_sb_adds(out, "]}");
+    for (const cJSON *x = in ? in->child : NULL; x; x = x->next, i++) {
+        char e[96];
+        snprintf(e, sizeof e, "%s{\"index\":%d,\"embedding\":[%d,1,0.5,%d]}", i ? "," : "", i,
+                 (int)strlen(x->valuestring), i);
+        tb_adds(out, e);
+    }
+    tb_adds(out, "]}");
     cJSON_Delete(r);
 }
+
+static int quiet;       /* expected failures: say nothing */
+static int last_status; /* of the last job drive() ran */
+static int last_rc;     /* of the last call that starts a job */
 
 /* Drives a job to its end; returns a copy of its result (NULL on failure). */
 static char *drive(mnemo_job *job, host *h) {
     int step = 0;
     for (int spins = 0; mnemo_job_pending(job) && spins < 20; spins++) {
         const char *req = mnemo_job_request(job);
-        if (h->requests.len) mn_sb_adds(&h->requests, "\n----\n");
-        mn_sb_adds(&h->requests, req);
+        if (h->requests.len) tb_adds(&h->requests, "\n----\n");
+        tb_adds(&h->requests, req);
         if (strstr(req, "\"type\":\"embeddings\"")) {
             h->nembed++;
-            mn_sb e;
-            mn_sb_init(&e);
+            tbuf e = {0};
             embed_answer(req, &e);
             mnemo_job_resume(job, e.p, e.len);
-            mn_sb_free(&e);
+            tb_free(&e);
             continue;
         }
         h->nchat++;
@@ -105,11 +147,12 @@ static char *drive(mnemo_job *job, host *h) {
         else {
             char *body = chat(s, 700, 40);
             mnemo_job_resume(job, body, strlen(body));
-            mnemo_free(body);
+            free(body);
         }
     }
     const char *r = mnemo_job_result(job);
-    if (!r) fprintf(stderr, "  job failed: %s\n", mnemo_job_errmsg(job));
+    last_status = mnemo_job_status(job);
+    if (!r && !quiet) fprintf(stderr, "  job failed: %s\n", mnemo_job_errmsg(job));
     char *c = r ? strdup(r) : NULL;
     mnemo_job_free(job);
     return c;
@@ -130,12 +173,12 @@ static char *recall(mnemo *db, const char *query) {
     if (mnemo_recall(db, query, &job) != MNEMO_OK) return NULL;
     host h = {{NULL}, {0}, 0, 0};
     char *r = drive(job, &h);
-    mn_sb_free(&h.requests);
+    tb_free(&h.requests);
     return r;
 }
 
 static void host_reset(host *h) {
-    mn_sb_free(&h->requests);
+    tb_free(&h->requests);
     memset(h, 0, sizeof *h);
 }
 
@@ -186,7 +229,7 @@ static int consistent(mnemo *db) {
 
 /* The content of the user message of the n-th request (0-based). */
 static char *user_message(const host *h, int n) {
-    const char *p = mn_sb_str(&h->requests);
+    const char *p = tb_str(&h->requests);
     for (int i = 0; i < n && p; i++) {
         p = strstr(p, "\n----\n");
         if (p) p += 6;
@@ -270,7 +313,7 @@ void test_extract__one_chat_request_fits_1500_prompt_tokens(void) {
                  "\"embedding_calls\":0,\"estimated\":false}");
     free(r);
     /* The request: valid for the real API, and within budget by the estimator. */
-    cJSON *req = cJSON_Parse(mn_sb_str(&h.requests));
+    cJSON *req = cJSON_Parse(tb_str(&h.requests));
     CHECK(req);
     CHECK_STR(cJSON_GetObjectItem(req, "type")->valuestring, "chat");
     CHECK_STR(cJSON_GetObjectItem(req, "prompt_version")->valuestring, "extract-v1");
@@ -682,8 +725,8 @@ void test_extract__garbage_twice_falls_back_and_loses_nothing(void) {
     CHECK_HAS(r, "User works at Acme");
     free(r);
     /* The retry told the model what was wrong. */
-    CHECK_HAS(mn_sb_str(&h.requests), "\"attempt\":2");
-    CHECK_HAS(mn_sb_str(&h.requests), "Your reply could not be used: expected a JSON object, found none");
+    CHECK_HAS(tb_str(&h.requests), "\"attempt\":2");
+    CHECK_HAS(tb_str(&h.requests), "Your reply could not be used: expected a JSON object, found none");
     CHECK_INT(stat_of(db, "pending"), 1);
     CHECK(consistent(db));
     host_reset(&h);
@@ -701,7 +744,7 @@ void test_extract__garbage_once_then_a_good_answer(void) {
     CHECK_HAS(r, "\"llm_calls\":2");
     CHECK_HAS(r, "unusable answer (the answer is empty); asked again");
     free(r);
-    CHECK_HAS(mn_sb_str(&h.requests), "Your reply could not be used: the answer is empty");
+    CHECK_HAS(tb_str(&h.requests), "Your reply could not be used: the answer is empty");
     CHECK_INT(stat_of(db, "pending"), 0);
     host_reset(&h);
     mnemo_close(db);
@@ -719,9 +762,9 @@ void test_extract__a_refused_json_schema_is_retried_without_it(void) {
     CHECK_HAS(r, "\"mode\":\"llm\"");
     CHECK_HAS(r, "\"llm_calls\":2");
     free(r);
-    const char *second = strstr(mn_sb_str(&h.requests), "\n----\n");
+    const char *second = strstr(tb_str(&h.requests), "\n----\n");
     CHECK(second);
-    CHECK(strstr(mn_sb_str(&h.requests), "\"response_format\"") < second);
+    CHECK(strstr(tb_str(&h.requests), "\"response_format\"") < second);
     CHECK(!strstr(second, "\"response_format\""));
     CHECK_HAS(second, "\"attempt\":2");
     host_reset(&h);
@@ -747,7 +790,7 @@ void test_extract__a_refused_json_schema_is_retried_without_it(void) {
     db = open_bank("\"llm\":{\"json_schema\":false}");
     h.steps[0] = ok;
     free(retain(db, "{\"text\":\"I like jazz\",\"infer\":true}", &h));
-    CHECK(!strstr(mn_sb_str(&h.requests), "response_format"));
+    CHECK(!strstr(tb_str(&h.requests), "response_format"));
     host_reset(&h);
     mnemo_close(db);
 }
@@ -897,14 +940,14 @@ void test_extract__a_host_embedder_gets_one_batched_request(void) {
     CHECK_INT(h.nembed, 1);
     CHECK_HAS(r, "\"embedding_calls\":1");
     free(r);
-    CHECK_HAS(mn_sb_str(&h.requests), "\"input\":[\"User likes jazz\",\"User plays the sax\",\"User lives in Porto\"]");
+    CHECK_HAS(tb_str(&h.requests), "\"input\":[\"User likes jazz\",\"User plays the sax\",\"User lives in Porto\"]");
     CHECK_INT(stat_of(db, "vectors"), 3);
     host_reset(&h);
     /* Offline: the turn and the heuristic's facts are embedded in one request too. */
     h.steps[0] = "FAIL:offline";
     r = retain(db, "{\"text\":\"I like tea and I use Vim\",\"infer\":true}", &h);
     CHECK_INT(h.nembed, 1);
-    CHECK_HAS(mn_sb_str(&h.requests), "\"input\":[\"I like tea and I use Vim\",\"User likes tea\",\"User uses Vim\"]");
+    CHECK_HAS(tb_str(&h.requests), "\"input\":[\"I like tea and I use Vim\",\"User likes tea\",\"User uses Vim\"]");
     free(r);
     CHECK_INT(stat_of(db, "vectors"), 6);
     CHECK(consistent(db));
@@ -960,7 +1003,7 @@ void test_extract__usage_is_estimated_when_the_response_has_none(void) {
     char *body = chat("{\"facts\":[],\"delete\":[]}", -1, -1);
     char raw[512];
     snprintf(raw, sizeof raw, "RAW:%s", body);
-    mnemo_free(body);
+    free(body);
     host h = {{raw}, {0}, 0, 0};
     char *r = retain(db, "{\"text\":\"Hello there\",\"infer\":true}", &h);
     CHECK_HAS(r, "\"estimated\":true");
@@ -1035,4 +1078,130 @@ void test_extract__delete_all_forgets_the_queue_too(void) {
     CHECK_INT(stat_of(db, "pending"), 0);
     CHECK_INT(stat_of(db, "memories"), 0);
     mnemo_close(db);
+}
+
+/* ---- fault injection (test_fault.c's way, for the new paths) ---- */
+
+/* What must not change when a call fails: every table but llm_usage (a
+** request the host made has cost money either way). */
+static void fingerprint(mnemo *db, char *out, size_t n) {
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db->sql,
+                       "SELECT (SELECT count(*) || ':' || coalesce(sum(length(text)), 0) || ':' || "
+                       "count(valid_to) FROM memories) || '/' || (SELECT count(*) FROM history) || '/' || "
+                       "(SELECT count(*) FROM pending) || '/' || (SELECT count(*) FROM entities) || '/' || "
+                       "(SELECT count(*) FROM relations) || '/' || (SELECT count(*) FROM documents)",
+                       -1, &st, NULL);
+    snprintf(out, n, "%s", sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "?");
+    sqlite3_finalize(st);
+}
+
+/* Runs `call` on a fresh bank made by `setup`, with its n-th allocation
+** failing, for n = 1, 2, ... until a run where no allocation failed. Each
+** failed run must end in MNEMO_ENOMEM with the bank as it was; the one
+** failure a run may absorb is the recall index's (a cache: dropped and
+** rebuilt from the bank, never wrong). */
+typedef char *(*fault_call)(mnemo *db, host *h);
+
+static int each_failure(void (*setup)(mnemo *db), fault_call call, const char *must_hold, int *failures,
+                        const char *or_became) {
+    char before[200], after[200];
+    for (long n = 1; n < 5000; n++) {
+        mnemo *db = open_bank(NULL);
+        setup(db);
+        char *warm = recall(db, "{\"query\":\"tea\"}"); /* the index exists and is kept in step */
+        free(warm);
+        fingerprint(db, before, sizeof before);
+        host h = {{NULL}, {0}, 0, 0};
+        quiet = 1;
+        last_status = MNEMO_OK;
+        mn_mem_fail_after(n);
+        char *r = call(db, &h);
+        long left = mn_mem_fail_left();
+        mn_mem_fail_after(0);
+        quiet = 0;
+        host_reset(&h);
+        int ok = 1, done = 0;
+        if (r) {
+            ok = strstr(r, must_hold) != NULL && consistent(db) && (left > 0 || !db->index);
+            if (!ok) fprintf(stderr, "  allocation %ld: %s\n", n, r);
+            done = left > 0;
+            free(r);
+        } else {
+            (*failures)++;
+            fingerprint(db, after, sizeof after);
+            int rc = last_rc ? last_rc : last_status;
+            /* A call of several transactions may have finished some. */
+            int same = !strcmp(before, after) || (or_became && !strcmp(after, or_became));
+            if (rc != MNEMO_ENOMEM || !same || !consistent(db)) {
+                fprintf(stderr, "  allocation %ld failed: code %d, bank %s became %s (%s)\n", n, rc, before, after,
+                        mnemo_errmsg(db));
+                ok = 0;
+            }
+        }
+        mnemo_close(db);
+        if (!ok) return 0;
+        if (done) return 1;
+    }
+    return 0;
+}
+
+static char *retain_llm(mnemo *db, host *h) {
+    h->steps[0] = "{\"facts\":[{\"op\":\"SUPERSEDE\",\"ref\":\"m1\",\"text\":\"User likes green tea\","
+                  "\"kind\":\"preference\",\"topics\":[\"food\"],\"entities\":[{\"name\":\"Tea\",\"type\":\"drink\"}],"
+                  "\"relations\":[{\"subject\":\"User\",\"predicate\":\"likes\",\"object\":\"Tea\"}],"
+                  "\"when\":\"yesterday\",\"confidence\":0.9}," FACT("ADD", "null", "User bakes bread", "fact", "[]", "null")
+                  "],\"delete\":[\"m2\"]}";
+    mnemo_job *job;
+    last_rc = mnemo_retain(db, "{\"document_id\":\"d\",\"messages\":[{\"role\":\"user\",\"content\":\"Green tea now, "
+                               "and I bake bread\"},{\"role\":\"assistant\",\"content\":\"Lovely.\"}],\"infer\":true}", &job);
+    if (last_rc) return NULL;
+    return drive(job, h);
+}
+
+static char *retain_offline(mnemo *db, host *h) {
+    h->steps[0] = "garbage";
+    h->steps[1] = "{\"facts\": [{\"op\": \"ADD\" \"text\": \"x\"}]}";
+    mnemo_job *job;
+    last_rc = mnemo_retain(db, "{\"messages\":[{\"role\":\"user\",\"content\":\"I like jazz and my sister's "
+                               "wedding is next Saturday\"}],\"infer\":true}", &job);
+    if (last_rc) return NULL;
+    return drive(job, h);
+}
+
+static char *process(mnemo *db, host *h) {
+    h->steps[0] = "{\"facts\":[" FACT("ADD", "null", "User likes jazz", "preference", "[\"music\"]", "null") ","
+                  FACT("UPDATE", "\"m1\"", "User likes black tea", "preference", "[]", "\"2024-05-01\"") "],\"delete\":[]}";
+    mnemo_job *job;
+    last_rc = mnemo_process_pending(db, NULL, &job);
+    if (last_rc) return NULL;
+    return drive(job, h);
+}
+
+static void two_memories(mnemo *db) {
+    mnemo_job *job;
+    mnemo_retain(db, "{\"items\":[{\"text\":\"User likes tea\"},{\"text\":\"User likes coffee\"}]}", &job);
+    mnemo_job_free(job);
+}
+
+static void one_queued(mnemo *db) {
+    two_memories(db);
+    host h = {{"FAIL:offline"}, {0}, 0, 0};
+    free(retain(db, "{\"messages\":[{\"role\":\"user\",\"content\":\"I like jazz\"}],\"infer\":true}", &h));
+    host_reset(&h);
+}
+
+void test_extract__survives_every_failed_allocation(void) {
+    clock_ms = at("2024-05-08T10:00:00Z");
+    int failures = 0;
+    CHECK(each_failure(two_memories, retain_llm, "\"mode\":\"llm\"", &failures, NULL));
+    CHECK(failures > 50);
+    failures = 0;
+    CHECK(each_failure(two_memories, retain_offline, "\"mode\":\"heuristic\"", &failures, NULL));
+    CHECK(failures > 50);
+    failures = 0;
+    /* process_pending commits each input on its own: a failure after the
+    ** commit leaves that input processed, never half-done. */
+    CHECK(each_failure(one_queued, process, "\"processed\":1", &failures, "3:49:0/8/0/0/0/0"));
+    CHECK(failures > 30);
 }
