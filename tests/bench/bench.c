@@ -7,8 +7,11 @@
 **         SQLite FTS5 measured in the same run.
 **
 ** Data: ../shared/bench/longmemeval_s_120.json (or $MNEMO_BENCH_DATA).
-** $MNEMO_BENCH_ABLATE=1 adds signal ablations to Part 1; $MNEMO_BENCH_PART=1
-** or 2 runs only that part.
+** Part 3: retain with an LLM: calls, tokens and core time per retained turn
+**         of a scripted conversation (bench_llm.h; needs no data).
+**
+** $MNEMO_BENCH_ABLATE=1 adds signal ablations to Part 1; $MNEMO_BENCH_PART=1,
+** 2 or 3 runs only that part.
 */
 #define _POSIX_C_SOURCE 200809L
 
@@ -18,6 +21,7 @@
 
 #include "bench_util.h"
 #include "bench_speed.h"
+#include "bench_llm.h"
 
 /* ---- Part 1: retrieval quality ---- */
 
@@ -343,6 +347,14 @@ static void part2(const dataset *ds, double deadline_ms) {
 
 int main(void) {
     double start = now_ms();
+    /* Part 3 needs no data set: it runs first, and alone with PART=3. */
+    const char *part = getenv("MNEMO_BENCH_PART");
+    if (!part || !strcmp(part, "3")) {
+        printf("Mnemo %s benchmark.\n", mnemo_version());
+        bench_llm();
+        if (part) return 0;
+        printf("\n");
+    }
     const char *path = getenv("MNEMO_BENCH_DATA");
     if (!path || !*path) path = "../shared/bench/longmemeval_s_120.json";
     const char *ab = getenv("MNEMO_BENCH_ABLATE");
