@@ -318,8 +318,11 @@ async function showHistory(li, id) {
   const ol = el('ol', { class: 'history', 'aria-label': 'History' });
   for (const ev of listOf(h, 'history', 'events')) {
     const what = ev.event || ev.type || '?';
-    let text = ev.new ?? ev.text ?? ev.old ?? '';
-    if (what === 'UPDATE' && ev.old != null && ev.new != null) text = `${ev.old} → ${ev.new}`;
+    // old/new are the memory before and after (objects), or just their texts.
+    const textOf = (x) => (x == null ? null : typeof x === 'string' ? x : x.text ?? null);
+    const before = textOf(ev.old), after = textOf(ev.new);
+    let text = after ?? before ?? '';
+    if (before != null && after != null && before !== after) text = `${before} → ${after}`;
     const why = ev.reason ? ` (${ev.reason})` : '';
     ol.append(el('li', {}, `${what} ${fmtTime(ev.at ?? ev.created_at)}${text ? ': ' + text : ''}${why}`));
   }

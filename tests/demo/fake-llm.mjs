@@ -7,7 +7,8 @@
 //   - the core's extraction request (system prompt "You maintain a long-term
 //     memory about the user"): each clause of each [user] line that is a
 //     statement ("I prefer dark mode", "I use Python") becomes an ADD fact in
-//     the third person ("User prefers dark mode"); questions are skipped. So
+//     the third person ("User prefers dark mode"), with topics and entities
+//     for the words it knows; questions are skipped. So
 //     what the page shows as learned comes from the model's answer, not from
 //     the core's heuristic.
 //   - any other chat request (the demo's reply): "You told me: <first
@@ -28,6 +29,25 @@ function thirdPerson(clause) {
   return `User ${verb}${m[2]}`.replace(/[.!\s]+$/, '');
 }
 
+// Topics and entities, as the prompt asks a model to give them ("topics: 1
+// to 3 general subjects, e.g. programming language"), for the few words
+// these tests use.
+const LEXICON = [
+  [/\b(python|rust|javascript|typescript|go|java)\b/i, 'programming language', 'language'],
+  [/\b(dark|light) mode\b|\btheme\b/i, 'user interface', null],
+];
+
+function tag(text) {
+  const topics = [], entities = [];
+  for (const [re, topic, type] of LEXICON) {
+    const m = re.exec(text);
+    if (!m) continue;
+    topics.push(topic);
+    if (type) entities.push({ name: m[0][0].toUpperCase() + m[0].slice(1), type });
+  }
+  return { topics, entities };
+}
+
 export function extractFacts(conversation) {
   const facts = [];
   for (const line of conversation.split('\n')) {
@@ -36,7 +56,7 @@ export function extractFacts(conversation) {
     for (const clause of m[1].split(/\s*(?:,|;|\.|\band\b)\s*/i)) {
       const text = thirdPerson(clause);
       if (!text) continue;
-      facts.push({ op: 'ADD', ref: null, text, kind: 'preference', topics: [], entities: [],
+      facts.push({ op: 'ADD', ref: null, text, kind: 'preference', ...tag(text),
                    relations: [], when: null, confidence: 0.9 });
     }
   }
