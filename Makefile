@@ -25,6 +25,12 @@ CJSON_DEFS := -DCJSON_NESTING_LIMIT=64
 
 CORE_SRC := $(sort $(wildcard core/*.c))
 CLI_SRC  := wasi/cli.c wasi/host_posix.c
+# The native CLI's HTTP client for LLM and embeddings endpoints (libcurl,
+# Debian's libcurl4-openssl-dev). Not in CLI_SRC: WASI builds cli.c without
+# it (-DMNEMO_NO_HTTP).
+CLI_HTTP_SRC := wasi/llm_host.c wasi/http_curl.c
+CURL_CFLAGS  := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS    := $(or $(shell pkg-config --libs libcurl 2>/dev/null),-lcurl)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_HDR := tests/test.h tests/test_list.h
 
@@ -76,9 +82,10 @@ $(LIB): $(REL_OBJ) $(BUILD)/obj/sqlite3.o $(BUILD)/obj/cJSON.o
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(CLI): $(CLI_SRC) $(wildcard wasi/*.h) $(LIB)
+$(CLI): $(CLI_SRC) $(CLI_HTTP_SRC) $(wildcard wasi/*.h) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(OPT) $(INC) $(CLI_SRC) $(LIB) -lm -lpthread -o $@
+	$(CC) $(WARN) $(OPT) $(INC) $(CURL_CFLAGS) $(CLI_SRC) $(CLI_HTTP_SRC) $(LIB) \
+	    $(CURL_LIBS) -lm -lpthread -o $@
 
 # Test flavour: ASan + UBSan on our code, internals reachable (MNEMO_TEST).
 TST_OBJ := $(patsubst core/%.c,$(BUILD)/obj/tst/%.o,$(CORE_SRC))
@@ -91,10 +98,10 @@ $(TESTBIN): $(TST_OBJ) $(TEST_SRC) $(TEST_HDR) $(BUILD)/obj/sqlite3.o $(BUILD)/o
 	$(CC) $(WARN) -O1 -g $(SAN) -DMNEMO_TEST $(INC) -Itests $(TEST_SRC) $(TST_OBJ) \
 	    $(BUILD)/obj/sqlite3.o $(BUILD)/obj/cJSON.o -lm -lpthread -o $@
 
-$(TESTCLI): $(CLI_SRC) $(TST_OBJ) $(BUILD)/obj/sqlite3.o $(BUILD)/obj/cJSON.o
+$(TESTCLI): $(CLI_SRC) $(CLI_HTTP_SRC) $(wildcard wasi/*.h) $(TST_OBJ) $(BUILD)/obj/sqlite3.o $(BUILD)/obj/cJSON.o
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g $(SAN) $(INC) $(CLI_SRC) $(TST_OBJ) \
-	    $(BUILD)/obj/sqlite3.o $(BUILD)/obj/cJSON.o -lm -lpthread -o $@
+	$(CC) $(WARN) -O1 -g $(SAN) $(INC) $(CURL_CFLAGS) $(CLI_SRC) $(CLI_HTTP_SRC) $(TST_OBJ) \
+	    $(BUILD)/obj/sqlite3.o $(BUILD)/obj/cJSON.o $(CURL_LIBS) -lm -lpthread -o $@
 
 test: toolchain
 	@$(MAKE) --no-print-directory test-c test-cli $(TEST_MORE)
@@ -102,8 +109,11 @@ test: toolchain
 test-c: $(TESTBIN)
 	ASAN_OPTIONS=detect_leaks=1 $(TESTBIN)
 
+# The CLI end to end; cli-llm runs the LLM and embeddings paths against a
+# loopback fake OpenAI-compatible server (tests/fake-openai.mjs).
 test-cli: $(TESTCLI)
-	MNEMO_BIN=$(TESTCLI) ASAN_OPTIONS=detect_leaks=1 node --test tests/cli.node.test.mjs
+	MNEMO_BIN=$(TESTCLI) ASAN_OPTIONS=detect_leaks=1 node --test tests/cli.node.test.mjs \
+	    tests/cli-llm.node.test.mjs
 
 BENCH := $(BUILD)/bin/mnemo_bench
 $(BENCH): tests/bench/bench.c $(wildcard tests/bench/*.h) $(LIB)
@@ -116,11 +126,7 @@ bench: toolchain
 bench-c: $(BENCH)
 	$(BENCH)
 
-# The main job, until the browser demo lands: the CLI remembering a user
-# across two sessions, offline.
-demo: toolchain
-	@$(MAKE) --no-print-directory cli
-	@bash demo/cli-demo.sh
+# The main job, `make demo` (the in-browser demo), is in demo/demo.mk.
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/lib $(BUILD)/bin $(BUILD)/test

@@ -276,11 +276,11 @@ test('batch accepts CRLF, blank lines and a last line without newline', () => {
 test('batch runs every op on one bank', () => {
   const db = newDb();
   const first = batch(db, [
-    '{"op":"retain","text":"The red bicycle is in the garage","metadata":{"k":1},"infer":true}',
+    '{"op":"retain","text":"The red bicycle is in the garage","metadata":{"k":1},"infer":false}',
     '{"op":"retain","messages":[{"role":"user","content":"I bought new running shoes"}]}',
   ]);
-  assert.equal(first[0].result.infer_ignored, true);
-  assert.equal(first[1].result.infer_ignored, undefined); // the core's default: no inference
+  assert.equal(first[0].result.mode, 'manual');
+  assert.equal(first[1].result.mode, 'manual'); // the core's default: no inference
   const a = first[0].result.added[0].id;
   const b = first[1].result.added[0].id;
   const out = batch(db, [
@@ -313,15 +313,17 @@ test('batch runs every op on one bank', () => {
   assert.equal(out[10].result.memories, 0);
 });
 
-test('retain without --no-infer runs in manual mode and says so', () => {
+test('retain without --no-infer and no model: the turn is kept, heuristic facts, queued', () => {
   const db = newDb();
   const r = ok(db, 'retain', '--text', 'I prefer tea over coffee');
-  assert.equal(r.mode, 'manual');
-  assert.equal(r.infer_ignored, true);
-  assert.equal(r.added.length, 1);
+  assert.equal(r.mode, 'heuristic');
+  assert.equal(r.pending, true);
+  assert.ok(r.added.some((m) => m.text === 'I prefer tea over coffee'), JSON.stringify(r.added));
+  assert.equal(ok(db, 'stats').pending, 1);
   const n = ok(db, 'retain', '--text', 'I prefer window seats', '--no-infer');
   assert.equal(n.mode, 'manual');
-  assert.equal(n.infer_ignored, undefined);
+  assert.deepEqual(n.added.map((m) => m.text), ['I prefer window seats']);
+  assert.equal(ok(db, 'stats').pending, 1);
 });
 
 test('malformed JSON in --metadata: MNEMO_EJSON, exit 1, nothing stored', () => {
@@ -490,10 +492,19 @@ test('MNEMO_DB, --pretty, list paging and host options', () => {
   assert.equal(p2.next_cursor, null);
   const all = [...p1.memories, ...p2.memories].map((m) => m.text);
   assert.deepEqual(all.sort(), [0, 1, 2, 3, 4].map((i) => `paged memory ${i}`));
-  const h = run(['--db', db, '--embed-url', 'http://localhost:1/v1', '--llm-model', 'x', 'stats']);
-  assert.equal(h.status, 0);
-  assert.match(h.stderr, /warning: .*not available in this build/);
+  // Host options: the WASI build has no HTTP client and says so; the native
+  // one opens the bank with the host embedder (tests/cli-llm.node.test.mjs
+  // covers its requests).
+  const h = run(['--db', db, '--embed-url', 'http://127.0.0.1:1/v1', '--embed-model', 'e',
+    '--embed-dim', '8', 'stats']);
+  assert.equal(h.status, 0, h.stderr);
   assert.equal(JSON.parse(h.stdout).memories, 5);
+  if (process.env.MNEMO_WASM) {
+    assert.match(h.stderr, /warning: .*not available in this build/);
+  } else {
+    assert.equal(h.stderr, '');
+    assert.deepEqual(JSON.parse(h.stdout).embedder, { model: 'e', dim: 8, builtin: false });
+  }
 });
 
 test('reindex on an up-to-date bank succeeds and re-embeds nothing', () => {

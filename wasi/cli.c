@@ -4,7 +4,10 @@
 **
 ** Exit codes: 0 success, 1 the operation failed (JSON error on stderr),
 ** 2 the command line is wrong (JSON error and usage on stderr).
-** Builds on POSIX and on WASI: no processes, signals or terminals.
+** Builds on POSIX and on WASI: no processes, signals or terminals. Jobs go
+** to OpenAI-compatible endpoints through llm_host.c (libcurl); built with
+** -DMNEMO_NO_HTTP (WASI: no sockets) every host request is refused, and the
+** core falls back to its built-in extractor and embedder.
 */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -20,6 +23,9 @@
 #include "cJSON.h"
 #include "host_posix.h"
 #include "mnemo.h"
+#ifndef MNEMO_NO_HTTP
+#include "llm_host.h"
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -38,6 +44,12 @@
 ** is answered with MNEMO_ETOOBIG without being held in memory. */
 #define LINE_LIMIT ((size_t)MNEMO_MAX_INPUT_BYTES + 64 * 1024)
 
+#ifdef MNEMO_NO_HTTP
+#define HTTP_NOTE "                   (model options: none in this build, no HTTP client)\n"
+#else
+#define HTTP_NOTE ""
+#endif
+
 static const char USAGE[] =
     "usage: mnemo [global options] COMMAND [options]\n"
     "\n"
@@ -45,8 +57,20 @@ static const char USAGE[] =
     "  --db PATH        the bank (default: $MNEMO_DB)\n"
     "  --seed N         deterministic ids (tests)\n"
     "  --pretty         indented JSON output\n"
-    "  --llm-url URL, --llm-model M, --embed-url URL, --embed-model M\n"
-    "                   accepted; not available in this build\n"
+    "  --llm-url URL    OpenAI-compatible base URL for extraction, e.g.\n"
+    "                   http://127.0.0.1:11434/v1 ($MNEMO_LLM_URL)\n"
+    HTTP_NOTE
+    "  --llm-model M    chat model ($MNEMO_LLM_MODEL)\n"
+    "  --embed-url URL  embeddings base URL ($MNEMO_EMBED_URL; default: --llm-url\n"
+    "                   when --embed-model is given); without it, built-in vectors\n"
+    "  --embed-model M  embeddings model ($MNEMO_EMBED_MODEL)\n"
+    "  --embed-dim N    its vector length ($MNEMO_EMBED_DIM; default: asked once a run)\n"
+    "  --timeout MS     per HTTP attempt, default 60000 ($MNEMO_HTTP_TIMEOUT_MS)\n"
+    "  --connect-timeout MS  default 10000 ($MNEMO_HTTP_CONNECT_TIMEOUT_MS)\n"
+    "  --retries N      on 429, 5xx, timeouts, lost connections: 0..10, default 3\n"
+    "                   ($MNEMO_HTTP_RETRIES)\n"
+    "                   API keys come from the environment only: MNEMO_LLM_API_KEY\n"
+    "                   or OPENAI_API_KEY; MNEMO_EMBED_API_KEY (default: the LLM key)\n"
     "  -h, --help, --version\n"
     "\n"
     "commands:\n"
@@ -60,8 +84,28 @@ static const char USAGE[] =
     "  update ID [--text T] [--metadata JSON] [--kind K] [--topics JSON]\n"
     "         [--tags JSON] [--occurred-at TIME]\n"
     "  delete ID | delete-all | history ID | stats | reindex\n"
+    "  process-pending [--limit N]\n"
+    "                   extract again, with the model, what retain kept while none\n"
+    "                   answered (heuristic facts, queued)\n"
     "  export [FILE] | import FILE|-\n"
     "  batch            JSON Lines requests on stdin, one result per line\n";
+
+/* The global options that configure the model endpoints, in the order of
+** HOST_OPTS; each has an environment variable that the option overrides. */
+enum { HO_LLM_URL, HO_LLM_MODEL, HO_EMBED_URL, HO_EMBED_MODEL, HO_EMBED_DIM, HO_TIMEOUT,
+       HO_CONNECT_TIMEOUT, HO_RETRIES, HO_COUNT };
+static const struct {
+    const char *opt, *env;
+} HOST_OPTS[HO_COUNT] = {
+    {"--llm-url", "MNEMO_LLM_URL"},
+    {"--llm-model", "MNEMO_LLM_MODEL"},
+    {"--embed-url", "MNEMO_EMBED_URL"},
+    {"--embed-model", "MNEMO_EMBED_MODEL"},
+    {"--embed-dim", "MNEMO_EMBED_DIM"},
+    {"--timeout", "MNEMO_HTTP_TIMEOUT_MS"},
+    {"--connect-timeout", "MNEMO_HTTP_CONNECT_TIMEOUT_MS"},
+    {"--retries", "MNEMO_HTTP_RETRIES"},
+};
 
 typedef struct cli {
     const char *db_path;
@@ -69,6 +113,11 @@ typedef struct cli {
     int have_seed;
     long long seed;
     mnemo *db;
+    const char *host_opt[HO_COUNT]; /* given on the command line, else NULL */
+    int embed_dim;                  /* 0: not known yet (asked at open) */
+#ifndef MNEMO_NO_HTTP
+    llm_host llm;
+#endif
 } cli;
 
 /* The outcome of one operation, the same for a command and a batch line. */
@@ -124,24 +173,34 @@ static void res_core(res *r, mnemo *db, int rc, char **out)
     *out = NULL;
 }
 
-/* Drives a job to its end. This build has no HTTP client: a host request is
-** refused, and the core falls back to the built-in embedder or fails. */
-static void res_job(res *r, mnemo *db, int rc, mnemo_job **jobp)
+/* Carries out the job's host requests until it finishes (or gives up). */
+static void drive_job(cli *c, mnemo_job *job)
+{
+#ifdef MNEMO_NO_HTTP
+    /* No HTTP client: every request is refused, and the core falls back to
+    ** the built-in extractor and embedder (or fails). */
+    for (int spins = 0; spins < 1000 && mnemo_job_pending(job); spins++)
+        mnemo_job_fail(job, MNEMO_EHOST, "no HTTP client in this build");
+#else
+    llm_host_run(&c->llm, job);
+#endif
+}
+
+/* Drives a job to its end. */
+static void res_job(res *r, cli *c, int rc, mnemo_job **jobp)
 {
     mnemo_job *job = *jobp; /* by address, like res_core */
     *jobp = NULL;
     if (rc != MNEMO_OK) {
-        res_fail(r, rc, "%s", core_msg(mnemo_errmsg(db), rc));
+        res_fail(r, rc, "%s", core_msg(mnemo_errmsg(c->db), rc));
         mnemo_job_free(job);
         return;
     }
-    for (int spins = 0; mnemo_job_pending(job); spins++) {
-        if (spins == 1000) { /* a core that keeps asking would hang us */
-            mnemo_job_free(job);
-            res_fail(r, MNEMO_EHOST, "job still pending after %d refusals", spins);
-            return;
-        }
-        mnemo_job_fail(job, MNEMO_EHOST, "no embeddings endpoint in this build");
+    drive_job(c, job);
+    if (mnemo_job_pending(job)) { /* a core that keeps asking would hang us */
+        mnemo_job_free(job);
+        res_fail(r, MNEMO_EHOST, "job still pending after 1000 host requests");
+        return;
     }
     rc = mnemo_job_status(job);
     if (rc == MNEMO_OK)
@@ -440,14 +499,31 @@ static void op_deleted(res *r, mnemo *db, int rc, const char *id)
 ** usage error never creates a bank file. Returns 0, or -1 with r set. */
 static int need_bank(cli *c, res *r)
 {
-    char opts[64];
+    char seed[32];
     mnemo_host host;
     if (c->db)
         return 0;
     /* Without our random source the core draws ids from its seeded generator. */
     hp_host_init(&host, !c->have_seed);
-    snprintf(opts, sizeof opts, "{\"seed\":%lld}", c->seed);
-    int rc = mnemo_open(c->db_path, c->have_seed ? opts : NULL, &host, &c->db);
+    cJSON *o = cJSON_CreateObject();
+    snprintf(seed, sizeof seed, "%lld", c->seed); /* raw: a double would round it */
+    if (o && c->have_seed)
+        cJSON_AddRawToObject(o, "seed", seed);
+#ifndef MNEMO_NO_HTTP
+    if (o && c->llm.embed.base && c->embed_dim > 0) {
+        cJSON *e = cJSON_AddObjectToObject(o, "embedder");
+        cJSON_AddStringToObject(e, "model", c->llm.embed.model);
+        cJSON_AddNumberToObject(e, "dim", c->embed_dim);
+    }
+#endif
+    char *opts = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!opts) {
+        res_fail(r, MNEMO_ENOMEM, "out of memory");
+        return -1;
+    }
+    int rc = mnemo_open(c->db_path, opts, &host, &c->db);
+    cJSON_free(opts);
     if (rc == MNEMO_OK)
         return 0;
     res_fail(r, rc, "cannot open bank '%s': %s", c->db_path,
@@ -488,7 +564,7 @@ static void cmd_retain(cli *c, const args *a, res *r)
     mnemo_job *job = NULL;
     int rc = mnemo_retain(c->db, in, &job);
     free(in);
-    res_job(r, c->db, rc, &job);
+    res_job(r, c, rc, &job);
 }
 
 static void cmd_recall(cli *c, const args *a, res *r)
@@ -515,7 +591,7 @@ static void cmd_recall(cli *c, const args *a, res *r)
     mnemo_job *job = NULL;
     int rc = mnemo_recall(c->db, in, &job);
     free(in);
-    res_job(r, c->db, rc, &job);
+    res_job(r, c, rc, &job);
 }
 
 static void cmd_list(cli *c, const args *a, res *r)
@@ -561,7 +637,7 @@ static void cmd_update(cli *c, const args *a, res *r)
     mnemo_job *job = NULL;
     int rc = mnemo_update(c->db, a->pos[0], in, &job);
     free(in);
-    res_job(r, c->db, rc, &job);
+    res_job(r, c, rc, &job);
 }
 
 static void cmd_get(cli *c, const args *a, res *r)
@@ -608,7 +684,26 @@ static void cmd_reindex(cli *c, const args *a, res *r)
         return;
     mnemo_job *job = NULL;
     int rc = mnemo_reindex(c->db, &job);
-    res_job(r, c->db, rc, &job);
+    res_job(r, c, rc, &job);
+}
+
+/* Re-extracts what retain could only keep through the heuristic, now that
+** (or if) a model answers. Without one it stops at once, nothing lost. */
+static void cmd_process_pending(cli *c, const args *a, res *r)
+{
+    req q = {cJSON_CreateObject(), r};
+    req_num(&q, "limit", "limit", arg(a, "limit"), 1);
+    char *in = req_done(&q);
+    if (!in)
+        return;
+    if (need_bank(c, r) != 0) {
+        free(in);
+        return;
+    }
+    mnemo_job *job = NULL;
+    int rc = mnemo_process_pending(c->db, in, &job);
+    free(in);
+    res_job(r, c, rc, &job);
 }
 
 typedef struct export_sink {
@@ -719,8 +814,9 @@ static char *batch_input(cJSON *line, const char *drop, res *r)
     return s;
 }
 
-static void batch_op(mnemo *db, cJSON *line, res *r)
+static void batch_op(cli *c, cJSON *line, res *r)
 {
+    mnemo *db = c->db;
     const cJSON *jop = cJSON_GetObjectItemCaseSensitive(line, "op");
     const cJSON *jid = cJSON_GetObjectItemCaseSensitive(line, "id");
     const char *id = cJSON_GetStringValue(jid);
@@ -742,14 +838,14 @@ static void batch_op(mnemo *db, cJSON *line, res *r)
         if ((in = batch_input(line, NULL, r)) != NULL) {
             int rc = !strcmp(op, "retain") ? mnemo_retain(db, in, &job)
                                            : mnemo_recall(db, in, &job);
-            res_job(r, db, rc, &job);
+            res_job(r, c, rc, &job);
         }
     } else if (!strcmp(op, "update")) {
         cJSON *patch = cJSON_GetObjectItemCaseSensitive(line, "patch");
         char *idc = dup_str(id); /* id points into line, which batch_input edits */
         in = patch ? cJSON_PrintUnformatted(patch) : batch_input(line, "id", r);
         if (in && idc)
-            res_job(r, db, mnemo_update(db, idc, in, &job), &job);
+            res_job(r, c, mnemo_update(db, idc, in, &job), &job);
         else if (r->rc == MNEMO_OK)
             res_fail(r, MNEMO_ENOMEM, "out of memory");
         free(idc);
@@ -771,14 +867,17 @@ static void batch_op(mnemo *db, cJSON *line, res *r)
     } else if (!strcmp(op, "delete_all")) {
         op_deleted(r, db, mnemo_delete_all(db), NULL);
     } else if (!strcmp(op, "reindex")) {
-        res_job(r, db, mnemo_reindex(db, &job), &job);
+        res_job(r, c, mnemo_reindex(db, &job), &job);
+    } else if (!strcmp(op, "process_pending")) {
+        if ((in = batch_input(line, NULL, r)) != NULL)
+            res_job(r, c, mnemo_process_pending(db, in, &job), &job);
     } else {
         res_fail(r, MNEMO_EINVAL, "unknown op \"%s\"", op);
     }
     free(in);
 }
 
-static void batch_line(mnemo *db, const char *line, size_t len, res *r)
+static void batch_line(cli *c, const char *line, size_t len, res *r)
 {
     if (memchr(line, '\0', len)) { /* cJSON would stop at it and accept a prefix */
         res_fail(r, MNEMO_EJSON, "line contains a NUL byte");
@@ -793,7 +892,7 @@ static void batch_line(mnemo *db, const char *line, size_t len, res *r)
     if (!cJSON_IsObject(j))
         res_fail(r, MNEMO_EINVAL, "a batch line must be a JSON object");
     else
-        batch_op(db, j, r);
+        batch_op(c, j, r);
     cJSON_Delete(j);
 }
 
@@ -857,7 +956,7 @@ static int cmd_batch(cli *c)
         } else {
             if (lr.len == 0 || strspn(lr.buf, " \t\r") == lr.len)
                 continue;
-            batch_line(c->db, lr.buf, lr.len, &r);
+            batch_line(c, lr.buf, lr.len, &r);
         }
         if (r.rc == MNEMO_OK)
             printf("{\"ok\":true,\"result\":%s}\n", r.json);
@@ -880,26 +979,28 @@ typedef struct command {
     void (*run)(cli *c, const args *a, res *r);
     int min_pos, max_pos;
     const char *spec;
+    int embeds; /* may need the host embedder (opens the bank with it) */
 } command;
 
 static const command COMMANDS[] = {
     {"retain", cmd_retain, 0, 0,
      "text= messages= document-id= metadata= timestamp= kind= topics= tags= "
-     "source= no-infer"},
+     "source= no-infer", 1},
     {"recall", cmd_recall, 0, 0,
-     "query= limit= filter= now= max-tokens= diversity= signals="},
-    {"get", cmd_get, 1, 1, ""},
-    {"list", cmd_list, 0, 0, "limit= filter= cursor= include-invalid"},
+     "query= limit= filter= now= max-tokens= diversity= signals=", 1},
+    {"get", cmd_get, 1, 1, "", 0},
+    {"list", cmd_list, 0, 0, "limit= filter= cursor= include-invalid", 0},
     {"update", cmd_update, 1, 1,
-     "text= metadata= kind= topics= tags= occurred-at="},
-    {"delete", cmd_delete, 1, 1, ""},
-    {"delete-all", cmd_delete_all, 0, 0, ""},
-    {"history", cmd_history, 1, 1, ""},
-    {"stats", cmd_stats, 0, 0, ""},
-    {"reindex", cmd_reindex, 0, 0, ""},
-    {"export", cmd_export, 0, 1, ""},
-    {"import", cmd_import, 1, 1, ""},
-    {"batch", NULL, 0, 0, ""},
+     "text= metadata= kind= topics= tags= occurred-at=", 1},
+    {"delete", cmd_delete, 1, 1, "", 0},
+    {"delete-all", cmd_delete_all, 0, 0, "", 0},
+    {"history", cmd_history, 1, 1, "", 0},
+    {"stats", cmd_stats, 0, 0, "", 1},
+    {"reindex", cmd_reindex, 0, 0, "", 1},
+    {"export", cmd_export, 0, 1, "", 0},
+    {"import", cmd_import, 1, 1, "", 1},
+    {"process-pending", cmd_process_pending, 0, 0, "limit=", 1},
+    {"batch", NULL, 0, 0, "", 1},
 };
 
 static int usage_error(res *r)
@@ -942,12 +1043,173 @@ static int global_value(int argc, char **argv, int *i, const char *name, const c
     return 1;
 }
 
+/* ---- model endpoints -------------------------------------------------- */
+
+#ifdef MNEMO_NO_HTTP
+/* Nothing to set up: options are accepted so scripts run unchanged, and said
+** to be ignored; the MNEMO_* variables are ignored silently (a shell may set
+** them for the native build). */
+static int host_setup(cli *c, int embeds, res *r)
+{
+    for (int k = 0; k < HO_COUNT; k++)
+        if (c->host_opt[k] && *c->host_opt[k])
+            fprintf(stderr, "mnemo: warning: %s ignored: LLM extraction and host embedders "
+                            "are not available in this build (no HTTP client); retain uses "
+                            "the built-in extractor and embedder\n", HOST_OPTS[k].opt);
+    return 0;
+}
+#else
+/* An option's value, else its environment variable's; NULL when neither is
+** set or the value is empty (so --llm-url '' turns off what the environment
+** set). *from names where the value came from, for messages. */
+static const char *host_value(const cli *c, int k, const char **from)
+{
+    const char *v = c->host_opt[k];
+    *from = HOST_OPTS[k].opt;
+    if (!v) {
+        v = getenv(HOST_OPTS[k].env);
+        *from = HOST_OPTS[k].env;
+    }
+    return v && *v ? v : NULL;
+}
+
+static int host_number(const char *v, const char *from, long lo, long hi, long *out, res *r)
+{
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || *end || errno || n < lo || n > hi) {
+        res_fail(r, CLI_USAGE, "%s must be an integer between %ld and %ld, got '%s'", from, lo,
+                 hi, v);
+        return -1;
+    }
+    *out = (long)n;
+    return 0;
+}
+
+static int host_url(const char *v, const char *from, res *r)
+{
+    if (!strncmp(v, "http://", 7) || !strncmp(v, "https://", 8))
+        return 0;
+    res_fail(r, CLI_USAGE, "%s must be an http:// or https:// base URL such as "
+                           "http://127.0.0.1:11434/v1, got '%s'", from, v);
+    return -1;
+}
+
+/* The first non-empty of two environment variables. */
+static const char *env_either(const char *a, const char *b)
+{
+    const char *v = getenv(a);
+    if (!v || !*v)
+        v = b ? getenv(b) : NULL;
+    return v && *v ? v : NULL;
+}
+
+/* Resolves the endpoints from options and environment, and, when a command
+** that may embed runs with a host embedder of unknown length, asks the
+** endpoint once. Returns 0, or -1 with r set (a usage error). */
+static int host_setup(cli *c, int embeds, res *r)
+{
+    const char *v[HO_COUNT], *from[HO_COUNT];
+    llm_host *h = &c->llm;
+    long n;
+    for (int k = 0; k < HO_COUNT; k++)
+        v[k] = host_value(c, k, &from[k]);
+    memset(h, 0, sizeof *h);
+    http_opts_default(&h->http);
+    if (v[HO_TIMEOUT]) {
+        if (host_number(v[HO_TIMEOUT], from[HO_TIMEOUT], 1, 3600000, &n, r) != 0)
+            return -1;
+        h->http.timeout_ms = n;
+        if (h->http.connect_timeout_ms > n)
+            h->http.connect_timeout_ms = n;
+    }
+    if (v[HO_CONNECT_TIMEOUT]) {
+        if (host_number(v[HO_CONNECT_TIMEOUT], from[HO_CONNECT_TIMEOUT], 1, 3600000, &n, r) != 0)
+            return -1;
+        h->http.connect_timeout_ms = n;
+    }
+    if (v[HO_RETRIES]) {
+        if (host_number(v[HO_RETRIES], from[HO_RETRIES], 0, HTTP_MAX_RETRIES, &n, r) != 0)
+            return -1;
+        h->http.max_retries = (int)n;
+    }
+    const char *url = v[HO_LLM_URL], *model = v[HO_LLM_MODEL];
+    if (url && !model) {
+        res_fail(r, CLI_USAGE, "%s needs a model: --llm-model M or MNEMO_LLM_MODEL",
+                 from[HO_LLM_URL]);
+        return -1;
+    }
+    if (model && !url) {
+        res_fail(r, CLI_USAGE, "%s needs a base URL: --llm-url URL or MNEMO_LLM_URL",
+                 from[HO_LLM_MODEL]);
+        return -1;
+    }
+    if (url && host_url(url, from[HO_LLM_URL], r) != 0)
+        return -1;
+    h->chat.base = url;
+    h->chat.model = model;
+    h->chat.key = env_either("MNEMO_LLM_API_KEY", "OPENAI_API_KEY");
+
+    const char *eurl = v[HO_EMBED_URL], *emodel = v[HO_EMBED_MODEL];
+    if (eurl && !emodel) {
+        res_fail(r, CLI_USAGE, "%s needs a model: --embed-model M or MNEMO_EMBED_MODEL",
+                 from[HO_EMBED_URL]);
+        return -1;
+    }
+    if (emodel && !eurl && !(eurl = url)) {
+        res_fail(r, CLI_USAGE, "%s needs a base URL: --embed-url URL or --llm-url URL "
+                 "(or MNEMO_EMBED_URL, MNEMO_LLM_URL)", from[HO_EMBED_MODEL]);
+        return -1;
+    }
+    if (eurl && v[HO_EMBED_URL] && host_url(eurl, from[HO_EMBED_URL], r) != 0)
+        return -1;
+    if (eurl && (!strcmp(emodel, "builtin") || !strcmp(emodel, "mnemo-hash-v1"))) {
+        res_fail(r, CLI_USAGE, "%s: '%s' names the built-in embedder, which needs no URL",
+                 from[HO_EMBED_MODEL], emodel);
+        return -1;
+    }
+    h->embed.base = eurl;
+    h->embed.model = emodel;
+    h->embed.key = env_either("MNEMO_EMBED_API_KEY", NULL);
+    if (!h->embed.key)
+        h->embed.key = h->chat.key;
+    if (eurl && v[HO_EMBED_DIM]) {
+        if (host_number(v[HO_EMBED_DIM], from[HO_EMBED_DIM], 1, 8192, &n, r) != 0)
+            return -1;
+        c->embed_dim = (int)n;
+    }
+    if ((url || eurl) && http_global_init() != 0) {
+        fprintf(stderr, "mnemo: warning: cannot start libcurl; no model will be asked\n");
+        h->chat.base = h->embed.base = NULL;
+        return 0;
+    }
+    if (eurl && !c->embed_dim && embeds) {
+        char err[768];
+        int dim = 0;
+        if (llm_host_embed_dim(h, &dim, err, sizeof err) == 0) {
+            c->embed_dim = dim;
+        } else {
+            /* Nothing is lost: what this run stores gets vectors at the next
+            ** `reindex` with the endpoint back. */
+            utf8_scrub(err);
+            fprintf(stderr, "mnemo: warning: cannot learn the vector length of '%s' (%s); "
+                            "this run uses the built-in embedder: run `mnemo reindex` when "
+                            "the endpoint answers, or pass --embed-dim\n", emodel, err);
+        }
+    }
+    return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
-    cli c = {NULL, 0, 0, 0, NULL};
+    cli c;
     res r = {MNEMO_OK, NULL, ""};
-    const char *seed = NULL, *host_opt = NULL, *v = NULL;
+    const char *seed = NULL, *v = NULL;
     int i = 1;
+
+    memset(&c, 0, sizeof c);
 
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *s = argv[i];
@@ -963,16 +1225,14 @@ int main(int argc, char **argv)
             c.pretty = 1;
             continue;
         }
-        static const char *const host_opts[] = {"--llm-url", "--llm-model", "--embed-url",
-                                                "--embed-model"};
         int known = 0;
         if ((known = global_value(argc, argv, &i, "--db", &v)) != 0)
             c.db_path = v;
         else if ((known = global_value(argc, argv, &i, "--seed", &v)) != 0)
             seed = v ? v : "";
-        for (size_t k = 0; !known && k < sizeof host_opts / sizeof *host_opts; k++)
-            if ((known = global_value(argc, argv, &i, host_opts[k], &v)) != 0)
-                host_opt = host_opts[k];
+        for (int k = 0; !known && k < HO_COUNT; k++)
+            if ((known = global_value(argc, argv, &i, HOST_OPTS[k].opt, &v)) != 0)
+                c.host_opt[k] = v;
         if (!known) {
             res_fail(&r, CLI_USAGE, "unknown option '%s'", s);
             return usage_error(&r);
@@ -1021,9 +1281,8 @@ int main(int argc, char **argv)
         res_fail(&r, CLI_USAGE, "no bank: pass --db PATH or set MNEMO_DB");
         return usage_error(&r);
     }
-    if (host_opt)
-        fprintf(stderr, "mnemo: warning: %s ignored: LLM and host embedders are not "
-                        "available in this build; using the built-in ones\n", host_opt);
+    if (host_setup(&c, cmd->embeds, &r) != 0)
+        return usage_error(&r);
     int status;
     if (cmd->run) {
         cmd->run(&c, &a, &r);
@@ -1033,5 +1292,9 @@ int main(int argc, char **argv)
     }
     free(r.json);
     mnemo_close(c.db);
+#ifndef MNEMO_NO_HTTP
+    if (c.llm.chat.base || c.llm.embed.base)
+        http_global_cleanup();
+#endif
     return status;
 }
