@@ -11,6 +11,8 @@ pkgs=(gcc make patch xz-utils ca-certificates pkg-config libcurl4-openssl-dev no
       chromium)
 need=()
 for p in "${pkgs[@]}"; do
+  # npm also comes inside other nodejs builds (NodeSource), which conflict with Debian's npm.
+  [ "$p" = npm ] && command -v npm >/dev/null && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
