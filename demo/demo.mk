@@ -13,14 +13,14 @@ EDGE_PORT  ?= 8787
 DEMO_PKG   ?= $(if $(WEB_PKG),$(WEB_PKG),$(BUILD)/wasm/pkg)
 DEMO_TEST  := $(BUILD)/demo-test
 
-.PHONY: demo-web demo-edge demo-cli test-demo
-# TEST_MORE += test-demo   (enabled once the package builds)
+.PHONY: demo demo-edge demo-cli test-demo
+TEST_MORE += test-demo
 
-demo-web: toolchain
+demo: toolchain
 	@$(MAKE) --no-print-directory web
 	@PORT=$${PORT:-8080} node demo/serve.mjs --pkg $(DEMO_PKG)
 
-demo-cli-run: toolchain
+demo-cli: toolchain
 	@$(MAKE) --no-print-directory cli
 	@bash demo/cli-demo.sh
 
