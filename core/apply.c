@@ -387,6 +387,7 @@ int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, int vectors_missing, 
     int rc = mn_bank_begin(db);
     if (rc) goto done;
     if (ex->pending_id) {
+        db->actor = "llm";
         rc = drop_pending(db, ex->pending_id, &o);
     } else {
         for (int i = 0; i < in->n && !rc; i++)
@@ -394,6 +395,8 @@ int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, int vectors_missing, 
                 rc = mn_retain_replace_document(db, in->items[i].m.document_id, &o.removed, &o.nremoved);
         if (!rc && ex->mode == MODE_HEURISTIC) rc = queue_input(db, ex, &pid);
     }
+    /* A document's old version went at the user's word; the rest is decided here. */
+    db->actor = ex->mode == MODE_LLM ? "llm" : "heuristic";
     int dim = db->embed_dim;
     for (int i = 0; i < ex->nw && !rc; i++) {
         wr *w = &ex->w[i];
@@ -457,6 +460,7 @@ int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, int vectors_missing, 
         mn_recall_index_drop(db);
     }
 done:
+    db->actor = NULL;
     graph_free(&g);
     for (int i = 0; i < 6; i++) mn_sb_free(lists[i]);
     return rc;

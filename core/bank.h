@@ -43,6 +43,7 @@ struct mnemo {
     int64_t index_version;    /* PRAGMA data_version the index reflects */
     struct mnemo_job *jobs;   /* open jobs, freed by mnemo_close */
     mn_llm_conf llm;          /* LLM extraction settings and budgets */
+    const char *actor;        /* who history says made a change: NULL is "user" */
     sqlite3_stmt *cached[MN_STMT_MAX]; /* hot statements, prepared once */
 };
 

@@ -24,15 +24,16 @@ int mn_memory_history(mnemo *db, const char *memory_id, const char *event,
     sqlite3_stmt *st;
     int rc = mn_bank_cached(db, MN_STMT_INSERT_HISTORY,
                             "INSERT INTO history(memory_id, event, old, new, document_id, "
-                            "actor, reason, at) VALUES(?,?,?,?,?,'user',?,?)", &st);
+                            "actor, reason, at) VALUES(?,?,?,?,?,?,?,?)", &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, memory_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
     bind_text_or_null(st, 3, old_json);
     bind_text_or_null(st, 4, new_json);
     bind_text_or_null(st, 5, document_id);
-    bind_text_or_null(st, 6, reason);
-    sqlite3_bind_int64(st, 7, mn_bank_now(db));
+    sqlite3_bind_text(st, 6, db->actor ? db->actor : "user", -1, SQLITE_STATIC);
+    bind_text_or_null(st, 7, reason);
+    sqlite3_bind_int64(st, 8, mn_bank_now(db));
     return mn_bank_write(db, st, "writing history");
 }
 

@@ -281,7 +281,10 @@ MNEMO_API void mnemo_job_free(mnemo_job *job);
 **          "usage": {"llm_calls","prompt_tokens","completion_tokens",
 **                    "embedding_calls","estimated": bool}}.
 ** Tokens come from the response's "usage" when present, else from the
-** estimate of core/budget.c (4 bytes a token, plus 4 a message).
+** estimate of core/budget.c (4 bytes a token, plus 4 a message). History
+** names who decided each change: "actor" is "llm", "heuristic" or "user".
+** A request the host carried out counts towards the day's budget at once,
+** even if the job is then abandoned.
 ** Errors: MNEMO_EJSON, MNEMO_EUTF8, MNEMO_ETOOBIG, MNEMO_EINVAL (empty text,
 ** wrong types), storage errors. On any error nothing is written.
 */
@@ -310,7 +313,10 @@ MNEMO_API int mnemo_recall(mnemo *db, const char *query_json, mnemo_job **out);
 ** the model's facts replace the heuristic facts and the stored turns of
 ** that input, and the input leaves the queue. `options_json` may be NULL or
 ** {"limit": n} (default 10, at most 1000). Stops at the first input the
-** model cannot answer for (it stays queued, nothing is lost).
+** model cannot answer for (it stays queued, its "attempts" counted; nothing
+** is lost). Each input is written in a transaction of its own: if the job
+** fails (MNEMO_ENOMEM, storage), every input is either fully re-extracted
+** or still queued as it was.
 ** Result: {"processed": n, "remaining": n, "results": [<retain result>],
 **          "stopped"?: "why", "usage": {...}}.
 */

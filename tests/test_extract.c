@@ -401,6 +401,7 @@ void test_extract__a_changed_preference_supersedes_and_keeps_history(void) {
     CHECK_INT(mnemo_history(db, py, &g), MNEMO_OK);
     CHECK_HAS(g, "{\"event\":\"ADD\"");
     CHECK_HAS(g, "{\"event\":\"INVALIDATE\",\"old\":{\"text\":\"User uses Python\"}");
+    CHECK_HAS(g, "\"actor\":\"llm\",\"reason\":\"superseded by ");
     CHECK_HAS(g, want);
     mnemo_free(g);
     CHECK_INT(mnemo_history(db, rust, &g), MNEMO_OK);
@@ -487,7 +488,7 @@ void test_extract__a_forget_request_deletes_the_memory(void) {
     CHECK_INT(mnemo_get(db, tea, &g), MNEMO_ENOTFOUND);
     CHECK_INT(mnemo_history(db, tea, &g), MNEMO_OK);
     CHECK_HAS(g, "\"event\":\"DELETE\",\"old\":{\"text\":\"User likes tea\"");
-    CHECK_HAS(g, "\"reason\":\"forgotten at the user's request\"");
+    CHECK_HAS(g, "\"actor\":\"llm\",\"reason\":\"forgotten at the user's request\"");
     mnemo_free(g);
     CHECK_INT(stat_of(db, "memories"), 1);
     CHECK(consistent(db));
@@ -662,7 +663,7 @@ void test_extract__process_pending_replaces_the_heuristic_facts(void) {
     CHECK_INT(stat_of(db, "memories"), 2);
     char *g;
     CHECK_INT(mnemo_history(db, turn, &g), MNEMO_OK);
-    CHECK_HAS(g, "\"reason\":\"re-extracted by the model\"");
+    CHECK_HAS(g, "\"actor\":\"llm\",\"reason\":\"re-extracted by the model\"");
     mnemo_free(g);
     char py[37];
     id_of(db, "User programs in Python", py);
