@@ -112,9 +112,19 @@ static void cand_line(mn_sb *u, int i, const mn_prompt_cand *c) {
     mn_sb_adds(u, post);
 }
 
+/* A turn's own line breaks are indented, so that nothing a user writes can
+** start a line of the prompt: a message cannot pose as a known memory
+** ("m1: ...") or as another speaker. */
 static void turn_line(mn_sb *u, const mn_prompt_turn *t) {
     mn_sb_printf(u, "[%s] ", t->role ? t->role : "text");
-    mn_sb_add(u, t->text, t->len);
+    size_t from = 0;
+    for (size_t i = 0; i < t->len; i++) {
+        if (t->text[i] != '\n') continue;
+        mn_sb_add(u, t->text + from, i + 1 - from);
+        mn_sb_adds(u, "  ");
+        from = i + 1;
+    }
+    mn_sb_add(u, t->text + from, t->len - from);
     if (t->cut) mn_sb_adds(u, " [...]");
     mn_sb_addc(u, '\n');
 }
@@ -125,8 +135,10 @@ int mn_prompt_cand_tokens(const mn_prompt_cand *c) {
 }
 
 int mn_prompt_turn_tokens(const mn_prompt_turn *t) {
-    /* The label and newline: a few bytes, counted without building. */
-    return mn_budget_estimate(t->text, t->len) + 3 + (t->cut ? 2 : 0);
+    /* The label, the indents and the newline, counted without building. */
+    size_t extra = 16 + (t->cut ? 6 : 0);
+    for (size_t i = 0; i < t->len; i++) extra += 2 * (t->text[i] == '\n');
+    return mn_budget_estimate(t->text, t->len + extra);
 }
 
 static void user_message(const mn_prompt *p, mn_sb *u) {

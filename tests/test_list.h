@@ -156,6 +156,7 @@
     X(test_extract__an_old_bank_migrates_and_keeps_its_memories) \
     X(test_extract__stats_count_entities_relations_and_pending) \
     X(test_extract__delete_all_forgets_the_queue_too) \
+    X(test_extract__a_message_cannot_pose_as_a_known_memory) \
     X(test_extract__survives_every_failed_allocation) \
     /* fault injection (test_fault.c) */ \
     X(test_fault__retain_survives_every_failed_allocation) \
