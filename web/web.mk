@@ -37,6 +37,8 @@ WEB_LDFLAGS := -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createMnemoCore \
            -sDYNAMIC_EXECUTION=0 -sTEXTDECODER=2 -sSUPPORT_LONGJMP=0 \
            -sEXPORTED_FUNCTIONS=@web/exported_functions.json --no-entry
 
+# Every output is written aside and renamed into place: `make` from another
+# shell may build the same targets at the same time.
 WEB_CORE_OBJ := $(patsubst core/%.c,$(WEB_DIR)/obj/core/%.o,$(CORE_SRC))
 WEB_SRC      := $(sort $(wildcard web/src/*.js))
 WEB_TYPES    := web/index.d.ts web/mem0.d.ts
@@ -49,31 +51,36 @@ web: $(WEB_PKG)/.stamp
 
 $(WEB_DIR)/obj/sqlite3.o: $(DEPS)/sqlite/sqlite3.c
 	@mkdir -p $(@D)
-	$(EM_ENV) $(EMCC) $(WEB_OPT) $(WEB_SQLITE_DEFS) -w -c $< -o $@
+	$(EM_ENV) $(EMCC) $(WEB_OPT) $(WEB_SQLITE_DEFS) -w -c $< -o $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
 $(WEB_DIR)/obj/cJSON.o: $(DEPS)/cjson/cJSON.c
 	@mkdir -p $(@D)
-	$(EM_ENV) $(EMCC) $(WEB_OPT) $(CJSON_DEFS) -w -c $< -o $@
+	$(EM_ENV) $(EMCC) $(WEB_OPT) $(CJSON_DEFS) -w -c $< -o $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
 $(WEB_DIR)/obj/core/%.o: core/%.c $(wildcard core/*.h) include/mnemo.h | deps
 	@mkdir -p $(@D)
-	$(EM_ENV) $(EMCC) $(WARN) $(WEB_OPT) $(INC) -c $< -o $@
+	$(EM_ENV) $(EMCC) $(WARN) $(WEB_OPT) $(INC) -c $< -o $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
 $(WEB_DIR)/obj/%.o: web/%.c include/mnemo.h | deps
 	@mkdir -p $(@D)
-	$(EM_ENV) $(EMCC) $(WARN) $(WEB_OPT) $(INC) -c $< -o $@
+	$(EM_ENV) $(EMCC) $(WARN) $(WEB_OPT) $(INC) -c $< -o $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
 $(WEB_DIR)/mnemo-core.js: $(WEB_CORE_OBJ) $(WEB_DIR)/obj/wasm_glue.o $(WEB_DIR)/obj/os_wasm.o $(WEB_DIR)/obj/sqlite3.o \
                           $(WEB_DIR)/obj/cJSON.o web/exported_functions.json
-	$(EM_ENV) $(EMCC) $(WEB_OPT) $(WEB_LDFLAGS) $(filter %.o,$^) -o $@
+	@rm -rf $@.tmp && mkdir -p $@.tmp
+	$(EM_ENV) $(EMCC) $(WEB_OPT) $(WEB_LDFLAGS) $(filter %.o,$^) -o $@.tmp/mnemo-core.js
+	mv $@.tmp/mnemo-core.wasm $(WEB_DIR)/mnemo-core.wasm && mv $@.tmp/mnemo-core.js $@ && rmdir $@.tmp
 
 # The package directory: sources as written, plus the build's two files.
+# Assembled aside and swapped in, so a test reading it never sees half.
 $(WEB_PKG)/.stamp: $(WEB_DIR)/mnemo-core.js $(WEB_SRC) $(WEB_TYPES) web/package.json web/README.md
-	@rm -rf $(WEB_PKG) && mkdir -p $(WEB_PKG)/src $(WEB_PKG)/dist
-	cp web/package.json web/README.md $(WEB_TYPES) $(WEB_PKG)/
-	cp $(WEB_SRC) $(WEB_PKG)/src/
-	cp $(WEB_DIR)/mnemo-core.js $(WEB_DIR)/mnemo-core.wasm $(WEB_PKG)/dist/
-	@touch $@
+	@rm -rf $(WEB_PKG).new && mkdir -p $(WEB_PKG).new/src $(WEB_PKG).new/dist
+	cp web/package.json web/README.md $(WEB_TYPES) $(WEB_PKG).new/
+	cp $(WEB_SRC) $(WEB_PKG).new/src/
+	cp $(WEB_DIR)/mnemo-core.js $(WEB_DIR)/mnemo-core.wasm $(WEB_PKG).new/dist/
+	@touch $(WEB_PKG).new/.stamp
+	@rm -rf $(WEB_PKG).old; if [ -d $(WEB_PKG) ]; then mv $(WEB_PKG) $(WEB_PKG).old; fi; \
+	  mv $(WEB_PKG).new $(WEB_PKG); rm -rf $(WEB_PKG).old
 	@$(MAKE) --no-print-directory web-size
 
 # Size as shipped: the wasm and every JS file, raw and gzipped (-9).

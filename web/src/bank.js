@@ -9,6 +9,7 @@
 import { MnemoError, asMnemoError } from './errors.js';
 import { validateBankName, checkBackend } from './storage.js';
 import { toProvider } from './providers.js';
+import { memoryTools, context } from './tools.js';
 
 let platform = null;
 let imageSeq = 0;
@@ -443,6 +444,16 @@ export class Mnemo {
   processPending(options = {}) {
     const o = options.limit !== undefined ? { limit: options.limit } : null;
     return this._write(() => this._runJob(() => this._core.process_pending(this._db, o), options));
+  }
+
+  /* A prompt block of what is relevant to `query` (tools.js context()). */
+  context(query, options = {}) {
+    return context(this, query, options);
+  }
+
+  /* search/save/forget tools for function-calling models (tools.js). */
+  tools(options = {}) {
+    return memoryTools(this, options);
   }
 
   /* Closes the bank; later calls reject with MNEMO_EMISUSE. Idempotent. */
