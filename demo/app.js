@@ -45,7 +45,7 @@ function note(text) { ui.note.textContent = text; }
 function modeLabel() {
   return settings.mode === 'llm' && !checkSettings(settings)
     ? `Model: ${settings.model} at ${new URL(settings.baseURL).host}`
-    : 'Offline mode (no model)';
+    : 'Offline mode (no model; set one in Settings)';
 }
 
 // ---- the bank -------------------------------------------------------------
@@ -149,7 +149,7 @@ function learnedPanel(changes, result) {
     }
     box.append(ul);
   }
-  if (pending) box.append(el('p', { class: 'score' }, 'No model took part: the message is kept as said, with the obvious facts; a model can look at it again later.'));
+  if (pending) box.append(el('p', { class: 'score' }, 'Offline: kept as said, plus the obvious facts; a model can revisit it later.'));
   return box;
 }
 
@@ -163,7 +163,6 @@ function offlineReply(results, changes) {
   }
   const learned = changes.filter((c) => c.tag !== 'forgotten');
   if (learned.length) lines.push('', `I noted ${learned.length === 1 ? 'one thing' : `${learned.length} things`} about you (below).`);
-  lines.push('', '(Offline mode: no model writes replies. Set one in Settings.)');
   return lines.join('\n');
 }
 
