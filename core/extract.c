@@ -356,6 +356,14 @@ static void on_chat(mnemo_job *job, const char *resp, size_t len, int rc, const 
     mn_sb_free(&content);
     if (r == 0) {
         mn_sb_free(&err);
+        if (ex->ans.repairs & MN_LJ_TRUNCATED) {
+            /* What came after the cut is unknown: keep the turns as given. */
+            mn_extract_note(ex, "the answer was cut off; the complete facts were kept, and the turns as given");
+            for (int i = 0, t = 0; i < ex->in->n; i++) {
+                if (ex->in->items[i].skip) continue;
+                if (is_user(ex->turns[t++].role)) ex->raw[i] = 1;
+            }
+        }
         ex->mode = MODE_LLM;
         plan_and_embed(job);
         return;

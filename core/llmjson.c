@@ -608,6 +608,11 @@ int mn_llmjson_answer(const char *text, size_t len, int nrefs, mn_answer *a, mn_
     }
     if (dels && !one && !cJSON_IsArray(dels) && !cJSON_IsNull(dels))
         warn(a, "\"delete\" is not an array, ignored");
+    /* Cut off before anything complete: not "nothing to keep". */
+    if ((a->repairs & MN_LJ_TRUNCATED) && !a->nfacts && !a->ndeletes) {
+        mn_sb_adds(err, "the answer was cut off before its first complete fact");
+        return -1;
+    }
     return 0;
 }
 

@@ -64,8 +64,9 @@ typedef struct mn_answer {
 
 /* Reads the extraction answer from a model's text, with `nrefs` aliases
 ** shown (m1..m<nrefs>). 0 on success (possibly with no facts: nothing worth
-** keeping); -1 with a message in err when the text holds no usable answer:
-** empty, no JSON, or neither "facts" nor "delete". *a is always
+** keeping; a->repairs says if it was cut off); -1 with a message in err
+** when the text holds no usable answer: empty, no JSON, neither "facts" nor
+** "delete", or cut off before its first complete fact. *a is always
 ** initialised; free it with mn_llmjson_answer_free. */
 MN_FUNC int mn_llmjson_answer(const char *text, size_t len, int nrefs, mn_answer *a, mn_sb *err);
 MN_FUNC void mn_llmjson_answer_free(mn_answer *a);

@@ -806,8 +806,22 @@ void test_extract__a_truncated_answer_keeps_its_complete_facts(void) {
     CHECK_HAS(r, "\"mode\":\"llm\"");
     CHECK_HAS(r, "User has two kids");
     CHECK(!strstr(r, "called Ana and\""));
+    /* What followed the cut is unknown: the turn is kept as given too. */
+    CHECK_HAS(r, "{\"id\":\"");
+    CHECK_HAS(r, "\"text\":\"I have two kids, Ana and Rui\"}");
+    CHECK_HAS(r, "the answer was cut off");
     free(r);
     CHECK_INT(h.nchat, 1);
+    host_reset(&h);
+    /* Cut off before its first fact, twice: not "nothing to keep". */
+    h.steps[0] = "{\"facts\": [";
+    h.steps[1] = "{\"facts\":[{\"op\":\"ADD\",\"ref\":null,\"te";
+    r = retain(db, "{\"text\":\"I like jazz piano\",\"infer\":true}", &h);
+    CHECK_HAS(r, "\"mode\":\"heuristic\"");
+    CHECK_HAS(r, "\"pending\":true");
+    CHECK_HAS(r, "I like jazz piano");
+    CHECK_HAS(tb_str(&h.requests), "Your reply could not be used: the answer was cut off before its first complete fact");
+    free(r);
     CHECK(consistent(db));
     host_reset(&h);
     mnemo_close(db);
