@@ -13,6 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -156,6 +157,36 @@ after(async () => {
   if (context) await context.close().catch(() => {});
   if (server) server.proc.kill();
   if (llm) await llm.close();
+});
+
+// A raw GET (no URL normalisation on the client side, so "/../" reaches the server).
+function rawGet(urlPath) {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: urlPath, method: 'GET' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('the demo server serves the page and the package, and nothing outside them', async () => {
+  const entry = await rawGet('/mnemo-wasm.js');
+  assert.equal(entry.statusCode, 302);
+  const pkg = JSON.parse(fs.readFileSync(path.join(PKG, 'package.json'), 'utf8'));
+  assert.equal(entry.headers.location, '/pkg/' + pkg.exports['.'].browser.replace(/^\.\//, ''));
+  const wasm = fs.readdirSync(path.join(PKG, 'dist')).find((f) => f.endsWith('.wasm'));
+  assert.equal((await rawGet(`/pkg/dist/${wasm}`)).headers['content-type'], 'application/wasm');
+  assert.match((await rawGet('/')).headers['content-type'], /^text\/html/);
+  // Each of these names a file that exists (the repository's Makefile) if the
+  // server followed the path out of its roots (demo/, and build/wasm/pkg/).
+  const up = path.relative(PKG, repo).split(path.sep).map(() => '%2e%2e').join('/');
+  assert.ok(fs.existsSync(path.join(repo, 'demo', '..', 'Makefile')));
+  for (const p of ['/../Makefile', '/%2e%2e/Makefile', '/%2E%2E%2FMakefile', `/pkg/${up}/Makefile`,
+    `/pkg/${up.replace(/%2e%2e/g, '..')}/Makefile`, '/%00', '/index.html%00.png'])
+    assert.equal((await rawGet(p)).statusCode, 404, p);
 });
 
 test('the demo remembers its user, shows and edits what it knows, and forgets on request', async (t) => {
