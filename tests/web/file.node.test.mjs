@@ -1,0 +1,129 @@
+// Node file storage: the bank is a real file that survives the process,
+// commits are atomic across a crash at any point, two processes writing the
+// same bank lose nothing, and a failed save leaves the bank as it was.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pkgUrl, tmpdir } from './helpers.mjs';
+
+const { Mnemo, MnemoError } = await import(pkgUrl('src/index.node.js'));
+const CHILD = path.join(path.dirname(new URL(import.meta.url).pathname), 'child.mjs');
+
+function child(...args) {
+  const r = spawnSync(process.execPath, [CHILD, ...args], { encoding: 'utf8', env: process.env });
+  return { status: r.status, signal: r.signal, out: r.stdout ? JSON.parse(r.stdout || 'null') : null, err: r.stderr };
+}
+
+test('a bank written by one process is read by the next (the file is a SQLite database)', async () => {
+  const file = path.join(tmpdir(), 'alice.mnemo');
+  const w = child('retain', file, 'I prefer tea to coffee');
+  assert.equal(w.status, 0, w.err);
+  assert.equal(child('retain', file, 'My dog is called Rex').status, 0);
+  assert.deepEqual(child('texts', file).out, ['My dog is called Rex', 'I prefer tea to coffee']);
+  const head = fs.readFileSync(file).subarray(0, 16).toString('latin1');
+  assert.equal(head, 'SQLite format 3\0');
+  const bank = await Mnemo.open({ bank: 'alice', storage: file });
+  assert.equal((await bank.recall('coffee')).results[0].text, 'I prefer tea to coffee');
+  await bank.close();
+  assert.deepEqual(fs.readdirSync(path.dirname(file)).sort(), ['alice.mnemo', 'alice.mnemo-mnemo-version']);
+});
+
+test('a directory holds one file per bank; destroy removes a bank', async () => {
+  const dir = tmpdir();
+  const a = await Mnemo.open({ bank: 'ann', storage: dir });
+  const b = await Mnemo.open({ bank: 'bob', storage: dir + '/' });
+  await a.retain('ann only');
+  await b.retain('bob only');
+  assert.deepEqual((await b.list()).memories.map((m) => m.text), ['bob only']);
+  await a.close();
+  await b.close();
+  assert.ok(fs.existsSync(path.join(dir, 'ann.mnemo')) && fs.existsSync(path.join(dir, 'bob.mnemo')));
+  await Mnemo.destroy({ bank: 'ann', storage: dir });
+  assert.ok(!fs.existsSync(path.join(dir, 'ann.mnemo')));
+  const again = await Mnemo.open({ bank: 'ann', storage: dir });
+  assert.equal((await again.stats()).memories, 0);
+  await again.close();
+});
+
+for (const [crash, survives] of [['redo', false], ['after-redo', true], ['apply', true]]) {
+  test(`a crash ${crash === 'redo' ? 'while writing the redo log' : crash === 'after-redo' ? 'right after the redo log' : 'while writing pages into the file'} leaves ${survives ? 'the new' : 'the old'} bank, never a mix`, async () => {
+    const file = path.join(tmpdir(), 'crash.mnemo');
+    assert.equal(child('retain-many', file, '20').status, 0);
+    const before = child('texts', file).out;
+    const c = child('retain', file, 'the crashing commit', crash);
+    assert.equal(c.signal, 'SIGKILL', 'the child died mid-commit');
+    assert.ok(fs.existsSync(`${file}-mnemo-redo`), 'the crash left a redo log behind');
+    const after = child('texts', file).out;
+    assert.deepEqual(after, survives ? ['the crashing commit', ...before] : before);
+    assert.ok(!fs.existsSync(`${file}-mnemo-redo`), 'recovery removed the redo log');
+    assert.ok(!fs.existsSync(`${file}-mnemo-lock`), 'the dead process\'s lock was taken over and released');
+    // And the bank is whole: it takes new writes and a full export.
+    assert.equal(child('retain', file, 'after recovery').status, 0);
+    const bank = await Mnemo.open({ bank: 'x', storage: file });
+    assert.equal((await bank.stats()).memories, after.length + 1);
+    assert.ok((await bank.export()).length > 0);
+    await bank.close();
+  });
+}
+
+test('two processes writing the same bank at once lose no update', async () => {
+  const file = path.join(tmpdir(), 'shared.mnemo');
+  assert.equal(child('retain', file, 'seed').status, 0);
+  const run = () => new Promise((resolve) => {
+    const p = spawn(process.execPath, [CHILD, 'retain-many', file, '15'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    p.on('exit', resolve);
+  });
+  const codes = await Promise.all([run(), run()]);
+  assert.deepEqual(codes, [0, 0]);
+  assert.equal(child('texts', file).out.length, 31);
+});
+
+test('a handle sees what another handle committed, before its next read', async () => {
+  const file = path.join(tmpdir(), 'two.mnemo');
+  const a = await Mnemo.open({ bank: 'a', storage: file });
+  const b = await Mnemo.open({ bank: 'b', storage: file });
+  await a.retain('written by a');
+  assert.deepEqual((await b.list()).memories.map((m) => m.text), ['written by a']);
+  await b.retain('written by b');
+  assert.deepEqual((await a.list()).memories.map((m) => m.text), ['written by b', 'written by a']);
+  await a.close();
+  await b.close();
+});
+
+test('a failed save rejects with the store\'s code, and the bank is as it was before the call', async () => {
+  let fail = false;
+  const inner = (await import(pkgUrl('src/file.js'))).fileBackend(path.join(tmpdir(), 'flaky.mnemo'));
+  const flaky = {
+    kind: 'flaky',
+    async open(bank, o) {
+      const s = await inner.open(bank, o);
+      const commit = s.commit.bind(s);
+      s.commit = async (...a) => {
+        if (fail) throw Object.assign(new Error('disk full (injected)'), { code: 'MNEMO_EFULL' });
+        return commit(...a);
+      };
+      return s;
+    },
+  };
+  const bank = await Mnemo.open({ bank: 'f', storage: flaky });
+  await bank.retain('kept');
+  fail = true;
+  await assert.rejects(bank.retain('lost on purpose'), (e) => e instanceof MnemoError && e.code === 'MNEMO_EFULL' && /undone/.test(e.message));
+  assert.deepEqual((await bank.list()).memories.map((m) => m.text), ['kept']);
+  await assert.rejects(bank.deleteAll(), (e) => e.code === 'MNEMO_EFULL');
+  assert.equal((await bank.stats()).memories, 1);
+  fail = false;
+  await bank.retain('works again');
+  assert.equal((await bank.stats()).memories, 2);
+  await bank.close();
+});
+
+test('a file that is not a bank is refused with MNEMO_ECORRUPT, and left alone', async () => {
+  const file = path.join(tmpdir(), 'notes.txt');
+  fs.writeFileSync(file, 'just some text, not a database\n'.repeat(100));
+  const before = fs.readFileSync(file);
+  await assert.rejects(Mnemo.open({ bank: 'n', storage: file }), (e) => e instanceof MnemoError && e.code === 'MNEMO_ECORRUPT');
+  assert.deepEqual(fs.readFileSync(file), before);
+});
