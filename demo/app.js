@@ -20,6 +20,7 @@ const ui = {
 
 let settings = loadSettings();
 let bank = null;                   // the open bank, or null (before open, after "forget me")
+let forgotten = false;             // "forget me" ran: show nothing, open nothing until asked
 const recent = [];                 // [{role, content}] of this session, for the model
 const texts = new Map();           // id -> text of memories seen, to name forgotten ones
 const channel = 'BroadcastChannel' in self ? new BroadcastChannel('mnemo-demo') : null;
@@ -52,6 +53,7 @@ function modeLabel() {
 
 async function openBank() {
   if (bank) return bank;
+  forgotten = false;
   const options = { bank: BANK, storage: 'indexeddb' };
   if (settings.mode === 'llm' && !checkSettings(settings)) {
     // The model extracts facts when retaining; without it the core's
@@ -78,6 +80,14 @@ async function removeStorage() {
     req.onsuccess = () => resolve();
     req.onerror = () => reject(req.error || new Error(`could not delete IndexedDB database ${d.name}`));
   })));
+}
+
+// After a failure that leaves the bank's store unusable (deleted in another
+// tab, a failed commit), drop the handle: the next operation reopens the bank
+// from IndexedDB, as it was before the failure.
+const STORE_GONE = ['MNEMO_EMISUSE', 'MNEMO_EBUSY', 'MNEMO_EIO', 'MNEMO_EFULL'];
+function recover(e) {
+  if (e && STORE_GONE.includes(e.code)) serial(closeBank).then(refresh, () => {});
 }
 
 function announce(what) { if (channel) channel.postMessage(what); }
@@ -204,12 +214,16 @@ async function turn(message) {
     li.append(learnedPanel(changes, result));
     li.dataset.state = 'done';
   } catch (e) {
-    answer.textContent = `Error: ${describeError(e)}`;
+    answer.textContent = `Error: ${describeError(e)} (your message is back in the box).`;
     answer.classList.add('error');
     li.dataset.state = 'error';
+    if (!ui.message.value) ui.message.value = message;   // nothing the user typed is lost
+    // A bank whose store went away (deleted in another tab, a failed commit)
+    // is reopened from IndexedDB by the next operation.
+    if (e && STORE_GONE.includes(e.code)) await closeBank().catch(() => {});
   }
   li.scrollIntoView({ block: 'end' });
-  await refreshNow();
+  await refreshNow().catch((e) => note(`Could not read the memories: ${describeError(e)}`));
 }
 
 ui.composer.addEventListener('submit', (ev) => {
@@ -253,6 +267,7 @@ function memoryItem(m) {
 }
 
 async function refreshNow() {
+  if (!bank && !forgotten) await openBank();
   if (!bank) {
     ui.memories.replaceChildren();
     ui.empty.hidden = false;
@@ -306,7 +321,7 @@ function startEdit(li, id) {
       announce('changed');
       note('Memory updated.');
       await refreshNow();
-    }).catch((e) => { save.disabled = false; note(`Could not update: ${describeError(e)}`); });
+    }).catch((e) => { save.disabled = false; note(`Could not update: ${describeError(e)}`); recover(e); });
   });
 }
 
@@ -341,7 +356,7 @@ ui.memories.addEventListener('click', (ev) => {
       announce('changed');
       note(`Deleted: ${texts.get(id) || id}`);
       await refreshNow();
-    }).catch((e) => note(`Could not delete: ${describeError(e)}`));
+    }).catch((e) => { note(`Could not delete: ${describeError(e)}`); recover(e); });
   }
 });
 
@@ -390,7 +405,7 @@ ui.importInput.addEventListener('change', () => {
     announce('changed');
     note(`Imported ${n ?? 'the'} memor${n === 1 ? 'y' : 'ies'} from ${file.name}.`);
     await refreshNow();
-  }).catch((e) => note(`Nothing was imported from ${file.name}: ${describeError(e)}`));
+  }).catch((e) => { note(`Nothing was imported from ${file.name}: ${describeError(e)}`); recover(e); });
 });
 
 // "Forget me": every memory goes, then the bank's IndexedDB database itself.
@@ -404,6 +419,7 @@ ui.forget.addEventListener('click', () => {
     await b.deleteAll();
     await closeBank();
     await removeStorage();
+    forgotten = true;
     texts.clear();
     recent.length = 0;
     ui.log.replaceChildren();
@@ -416,7 +432,7 @@ ui.forget.addEventListener('click', () => {
 // Another tab of this page changed the bank: show it; it forgets: let go.
 if (channel) {
   channel.onmessage = (ev) => {
-    if (ev.data === 'forget') serial(closeBank).then(refresh);
+    if (ev.data === 'forget') serial(async () => { await closeBank(); forgotten = true; }).then(refresh);
     else refresh();
   };
 }

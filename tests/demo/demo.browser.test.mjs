@@ -280,7 +280,18 @@ test('the demo remembers its user, shows and edits what it knows, and forgets on
     assert.deepEqual(texts, kept);
   });
 
-  await t.test('forget me: nothing is left in IndexedDB', forgetMe);
+  await t.test('forget me, with a second tab open: nothing is left, and the other tab follows live', async () => {
+    const other = await context.newPage();
+    other.on('pageerror', (e) => consoleErrors.push(`pageerror (second tab): ${e.message}`));
+    await other.goto(base);
+    await other.waitForFunction(() => document.documentElement.dataset.ready === 'true');
+    assert.equal(await other.locator('#memories li.memory').count(), kept.length);
+    await forgetMe();
+    await other.waitForFunction(() => document.querySelectorAll('#memories li.memory').length === 0);
+    const idb = await idbContents();
+    assert.deepEqual(idb.names, [], 'the second tab did not bring the bank back');
+    await other.close();
+  });
 
   await t.test('inspector: a bad file imports nothing; the export restores everything', async () => {
     const bad = path.join(OUT, 'bad.jsonl');
