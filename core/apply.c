@@ -446,8 +446,9 @@ int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, int vectors_missing, 
         }
         if (vectors_missing) mn_sb_adds(out, ",\"vectors_pending\":true");
         if (ex->warnings.len) {
-            mn_sb_adds(out, ",\"warnings\":");
-            mn_sb_json_str(out, mn_sb_str(&ex->warnings), ex->warnings.len);
+            mn_sb_adds(out, ",\"warnings\":[");
+            mn_sb_add(out, mn_sb_str(&ex->warnings), ex->warnings.len);
+            mn_sb_addc(out, ']');
         }
         mn_sb_addc(out, ',');
         mn_budget_json(&ex->usage, out);

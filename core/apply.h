@@ -61,7 +61,7 @@ struct mn_extract {
     int ntexts;
 };
 
-/* Appends a note to the result's "warnings". */
+/* Appends a note to the result's "warnings" (a JSON array's content). */
 MN_FUNC void mn_extract_note(mn_extract *ex, const char *msg);
 
 /* Writes the planned decisions in one transaction (vecs: one vector per

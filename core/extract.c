@@ -56,8 +56,11 @@ void mn_extract_free(mn_extract *ex) {
 static mn_extract *of(mnemo_job *job) { return ((mn_retain_in *)job->state)->ex; }
 
 void mn_extract_note(mn_extract *ex, const char *msg) {
-    if (ex->warnings.len) mn_sb_adds(&ex->warnings, "; ");
-    mn_sb_adds(&ex->warnings, msg);
+    char clean[480];
+    snprintf(clean, sizeof clean, "%s", msg);
+    mn_llmjson_scrub(clean);
+    if (ex->warnings.len) mn_sb_addc(&ex->warnings, ',');
+    mn_sb_json_str(&ex->warnings, clean, strlen(clean));
 }
 
 /* ---- the end of a run ---- */
@@ -398,8 +401,11 @@ static void on_chat(mnemo_job *job, const char *resp, size_t len, int rc, const 
 static void fallback(mnemo_job *job, const char *why) {
     mnemo *db = job->db;
     mn_extract *ex = of(job);
+    char clean[480];
+    snprintf(clean, sizeof clean, "%s", why);
+    mn_llmjson_scrub(clean); /* the host's message, or cut: may not be UTF-8 */
     mn_sb_reset(&ex->why);
-    mn_sb_adds(&ex->why, why);
+    mn_sb_adds(&ex->why, clean);
     if (ex->why.oom) {
         fail(job, mn_bank_err(db, MNEMO_ENOMEM, "out of memory"));
         return;
@@ -407,7 +413,7 @@ static void fallback(mnemo_job *job, const char *why) {
     if (ex->done) {
         mn_sb none;
         mn_sb_init(&none);
-        finish(job, strstr(why, "llm.max_") ? MNEMO_EFULL : MNEMO_EHOST, why, &none);
+        finish(job, strstr(why, "llm.max_") ? MNEMO_EFULL : MNEMO_EHOST, mn_sb_str(&ex->why), &none);
         return;
     }
     mn_llmjson_answer_free(&ex->ans);
@@ -531,7 +537,14 @@ static int plan(mnemo *db, mn_extract *ex) {
         ex->cands[c].touched = 1;
         ex->dels[ex->ndels++] = c;
     }
-    if (ex->ans.warnings.len) mn_extract_note(ex, mn_sb_str(&ex->ans.warnings));
+    /* The parser's notes, one warning each. */
+    for (const char *p = ex->ans.warnings.len ? mn_sb_str(&ex->ans.warnings) : NULL; p;) {
+        const char *e = strstr(p, "; ");
+        char one[200];
+        snprintf(one, sizeof one, "%.*s", (int)(e ? (size_t)(e - p) : strlen(p)), p);
+        mn_extract_note(ex, one);
+        p = e ? e + 2 : NULL;
+    }
     /* What needs a vector: every new or rewritten text. */
     ex->texts = mn_malloc((size_t)(ex->nw ? ex->nw : 1) * sizeof *ex->texts);
     ex->lens = mn_malloc((size_t)(ex->nw ? ex->nw : 1) * sizeof *ex->lens);

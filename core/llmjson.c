@@ -254,12 +254,21 @@ static void warn(mn_answer *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+void mn_llmjson_scrub(char *s) {
+    size_t n = strlen(s), at = 0, bad;
+    while (at < n && !mn_utf8_valid(s + at, n - at, &bad)) {
+        s[at + bad] = '?';
+        at += bad + 1;
+    }
+}
+
 static void warn(mn_answer *a, const char *fmt, ...) {
     char msg[160];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    mn_llmjson_scrub(msg); /* it may quote, and cut, the model's bytes */
     if (a->warnings.len) mn_sb_adds(&a->warnings, "; ");
     mn_sb_adds(&a->warnings, msg);
 }

@@ -54,7 +54,7 @@ typedef struct mn_answer {
     int *deletes;             /* alias indexes, each once */
     int ndeletes;
     int repairs;              /* MN_LJ_* */
-    mn_sb warnings;           /* "; "-separated notes on what was ignored */
+    mn_sb warnings;           /* "; "-separated notes on what was ignored (valid UTF-8) */
 } mn_answer;
 
 /* Limits on one answer, against a runaway model. */
@@ -70,6 +70,10 @@ typedef struct mn_answer {
 ** initialised; free it with mn_llmjson_answer_free. */
 MN_FUNC int mn_llmjson_answer(const char *text, size_t len, int nrefs, mn_answer *a, mn_sb *err);
 MN_FUNC void mn_llmjson_answer_free(mn_answer *a);
+
+/* Replaces, in place, every byte of s (NUL-terminated) that is not part of
+** valid UTF-8 with '?': for messages that quote, or cut, foreign text. */
+MN_FUNC void mn_llmjson_scrub(char *s);
 
 /* The alias index named by v ("m3", "M3", "[m3]", "3" or 3: index 2), or
 ** -1 when v names none of m1..m<nrefs>. */

@@ -734,6 +734,47 @@ void test_extract__garbage_twice_falls_back_and_loses_nothing(void) {
     mnemo_close(db);
 }
 
+void test_extract__foreign_bytes_in_messages_and_answers_stay_valid_json(void) {
+    clock_ms = at("2024-05-08T10:00:00Z");
+    mnemo *db = open_bank(NULL);
+    CHECK(db);
+    mnemo_job *job;
+    CHECK_INT(mnemo_retain(db, "{\"text\":\"User likes tea\"}", &job), MNEMO_OK);
+    mnemo_job_free(job);
+    /* A host message that is not UTF-8, cut mid-character by the core. */
+    char msg[400];
+    memset(msg, 'x', sizeof msg);
+    memcpy(msg, "\xff\xfe", 2);
+    for (int i = 290; i < 310; i += 2) msg[i] = (char)0xc3, msg[i + 1] = (char)0xa9;
+    msg[sizeof msg - 1] = 0;
+    CHECK_INT(mnemo_retain(db, "{\"text\":\"I like jazz\",\"infer\":true}", &job), MNEMO_OK);
+    CHECK_INT(mnemo_job_fail(job, MNEMO_EHOST, msg), MNEMO_OK);
+    const char *r = mnemo_job_result(job);
+    size_t bad;
+    CHECK(r && mn_utf8_valid(r, strlen(r), &bad));
+    cJSON *j = cJSON_Parse(r);
+    CHECK(j);
+    cJSON_Delete(j);
+    mnemo_job_free(job);
+    /* A ref of 40 bytes and more, cut by the warning in a character. */
+    host h = {{"{\"facts\":[{\"op\":\"UPDATE\",\"ref\":\"m\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+               "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\",\"text\":\"User likes "
+               "\u00e9clairs\"}],\"delete\":[\"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+               "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\"]}"}, {0}, 0, 0};
+    char *out = retain(db, "{\"text\":\"I like \u00e9clairs\",\"infer\":true}", &h);
+    CHECK(out && mn_utf8_valid(out, strlen(out), &bad));
+    j = cJSON_Parse(out);
+    CHECK(j);
+    const cJSON *w = cJSON_GetObjectItem(j, "warnings");
+    CHECK(cJSON_IsArray(w) && cJSON_GetArraySize(w) == 2);
+    cJSON_Delete(j);
+    CHECK_HAS(out, "User likes \u00e9clairs");
+    free(out);
+    host_reset(&h);
+    CHECK(consistent(db));
+    mnemo_close(db);
+}
+
 void test_extract__garbage_once_then_a_good_answer(void) {
     clock_ms = at("2024-05-08T10:00:00Z");
     mnemo *db = open_bank(NULL);

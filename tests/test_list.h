@@ -144,6 +144,7 @@
     X(test_extract__process_pending_replaces_the_heuristic_facts) \
     X(test_extract__a_memory_the_model_changed_survives_reprocessing) \
     X(test_extract__garbage_twice_falls_back_and_loses_nothing) \
+    X(test_extract__foreign_bytes_in_messages_and_answers_stay_valid_json) \
     X(test_extract__garbage_once_then_a_good_answer) \
     X(test_extract__a_refused_json_schema_is_retried_without_it) \
     X(test_extract__a_truncated_answer_keeps_its_complete_facts) \
