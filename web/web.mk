@@ -67,20 +67,18 @@ $(WEB_DIR)/obj/%.o: web/%.c include/mnemo.h | deps
 
 $(WEB_DIR)/mnemo-core.js: $(WEB_CORE_OBJ) $(WEB_DIR)/obj/wasm_glue.o $(WEB_DIR)/obj/os_wasm.o $(WEB_DIR)/obj/sqlite3.o \
                           $(WEB_DIR)/obj/cJSON.o web/exported_functions.json
-	@rm -rf $@.tmp && mkdir -p $@.tmp
-	$(EM_ENV) $(EMCC) $(WEB_OPT) $(WEB_LDFLAGS) $(filter %.o,$^) -o $@.tmp/mnemo-core.js
-	mv $@.tmp/mnemo-core.wasm $(WEB_DIR)/mnemo-core.wasm && mv $@.tmp/mnemo-core.js $@ && rmdir $@.tmp
+	@t=$(WEB_DIR)/link.$$$$; rm -rf $$t && mkdir -p $$t && \
+	echo "emcc ... -o $@" && $(EM_ENV) $(EMCC) $(WEB_OPT) $(WEB_LDFLAGS) $(filter %.o,$^) -o $$t/mnemo-core.js && \
+	mv $$t/mnemo-core.wasm $(WEB_DIR)/mnemo-core.wasm && mv $$t/mnemo-core.js $@ && rmdir $$t
 
 # The package directory: sources as written, plus the build's two files.
 # Assembled aside and swapped in, so a test reading it never sees half.
 $(WEB_PKG)/.stamp: $(WEB_DIR)/mnemo-core.js $(WEB_SRC) $(WEB_TYPES) web/package.json web/README.md
-	@rm -rf $(WEB_PKG).new && mkdir -p $(WEB_PKG).new/src $(WEB_PKG).new/dist
-	cp web/package.json web/README.md $(WEB_TYPES) $(WEB_PKG).new/
-	cp $(WEB_SRC) $(WEB_PKG).new/src/
-	cp $(WEB_DIR)/mnemo-core.js $(WEB_DIR)/mnemo-core.wasm $(WEB_PKG).new/dist/
-	@touch $(WEB_PKG).new/.stamp
-	@rm -rf $(WEB_PKG).old; if [ -d $(WEB_PKG) ]; then mv $(WEB_PKG) $(WEB_PKG).old; fi; \
-	  mv $(WEB_PKG).new $(WEB_PKG); rm -rf $(WEB_PKG).old
+	@n=$(WEB_PKG).new.$$$$; o=$(WEB_PKG).old.$$$$; rm -rf $$n && mkdir -p $$n/src $$n/dist && \
+	cp web/package.json web/README.md $(WEB_TYPES) $$n/ && cp $(WEB_SRC) $$n/src/ && \
+	cp $(WEB_DIR)/mnemo-core.js $(WEB_DIR)/mnemo-core.wasm $$n/dist/ && touch $$n/.stamp && \
+	if [ -d $(WEB_PKG) ]; then mv $(WEB_PKG) $$o; fi; mv $$n $(WEB_PKG); rm -rf $$o
+	@echo "web: package in $(WEB_PKG)"
 	@$(MAKE) --no-print-directory web-size
 
 # Size as shipped: the wasm and every JS file, raw and gzipped (-9).

@@ -41,7 +41,7 @@ function scopeOf(cfg = {}, what) {
   if (userId == null && agentId == null && runId == null)
     throw new MnemoError('MNEMO_EINVAL', `${what}: one of the filters userId, agentId or runId is required`);
   for (const [k, v] of Object.entries({ userId, agentId, runId }))
-    if (v != null && typeof v !== 'string') throw new MnemoError('MNEMO_EINVAL', `${what}: ${k} must be a string, got ${typeof v}`);
+    if (v != null && (typeof v !== 'string' || !v)) throw new MnemoError('MNEMO_EINVAL', `${what}: ${k} must be a non-empty string, got ${JSON.stringify(v)}`);
   const bank = userId != null ? `user:${userId}` : agentId != null ? `agent:${agentId}` : `run:${runId}`;
   const meta = {};
   if (userId != null && agentId != null) meta.agent_id = agentId;
@@ -79,7 +79,14 @@ export function createMemoryClass(Mnemo) {
       let p = this._banks.get(name);
       if (!p) {
         const { storage = 'memory', llm, embedder, seed, llmOptions, storageOptions } = this._config;
-        p = Mnemo.open({ bank: name, storage, llm, embedder, seed, llmOptions, storageOptions });
+        // One seed per bank: equal seeds would give equal ids in every bank,
+        // and get/update/delete(memoryId) look across banks.
+        let bankSeed;
+        if (seed !== undefined) {
+          bankSeed = Number(seed) >>> 0;
+          for (const ch of name) bankSeed = (Math.imul(bankSeed ^ ch.codePointAt(0), 16777619) >>> 0);
+        }
+        p = Mnemo.open({ bank: name, storage, llm, embedder, seed: bankSeed, llmOptions, storageOptions });
         this._banks.set(name, p);
         p.catch(() => this._banks.delete(name));
       }
