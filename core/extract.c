@@ -92,11 +92,11 @@ static void fail(mnemo_job *job, int rc) {
 static int is_user(const char *role) { return !strcmp(role, "user"); }
 
 /* The role a turn is shown with: a message's role, or "user" for plain
-** text and for inputs whose "source" names where they came from. */
-static const char *role_of(const char *source) {
+** text (and for roles the chat format does not know). */
+static const char *role_of(const char *role) {
     static const char *const roles[] = {"user", "assistant", "system", "tool", NULL};
-    for (int i = 0; source && roles[i]; i++)
-        if (!strcmp(source, roles[i])) return roles[i];
+    for (int i = 0; role && roles[i]; i++)
+        if (!strcmp(role, roles[i])) return roles[i];
     return "user";
 }
 
@@ -260,7 +260,7 @@ static int prepare(mnemo *db, mn_extract *ex, int64_t queued_at) {
         else if (!ex->doc || !m->document_id || strcmp(ex->doc, m->document_id)) one_doc = 0;
         first = 0;
         mn_prompt_turn *t = &ex->turns[ex->nturns++];
-        t->role = role_of(m->source);
+        t->role = role_of(in->items[i].role);
         t->text = m->text;
         t->len = m->len;
         t->cut = 0;
@@ -424,7 +424,7 @@ static void fallback(mnemo_job *job, const char *why) {
         if (in->items[i].skip) continue;
         ex->raw[i] = 1;
         const mn_memory *m = &in->items[i].m;
-        if (!is_user(role_of(m->source))) continue;
+        if (!is_user(role_of(in->items[i].role))) continue;
         int64_t t = m->occurred_at != MN_NO_TIME ? m->occurred_at : ex->now;
         if (mn_heuristic_extract(&ex->ans, m->text, m->len, t)) {
             fail(job, mn_bank_err(db, MNEMO_ENOMEM, "out of memory in the heuristic extractor"));

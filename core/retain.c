@@ -161,6 +161,7 @@ static int add_text(mnemo *db, retain_state *s, const cJSON *text, const inherit
                            len, MNEMO_MAX_TEXT_BYTES);
     item *it = push(db, s);
     if (!it) return MNEMO_ENOMEM;
+    it->role = role;
     mn_memory *m = &it->m;
     m->text = p;
     m->len = len;

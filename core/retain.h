@@ -13,6 +13,7 @@ typedef struct mn_retain_item {
     mn_memory m;
     char *metadata_owned;  /* printed metadata, when merged or re-serialised */
     char *topics_owned, *tags_owned;
+    const char *role;      /* a message's role; NULL for plain text */
     int skip;              /* its document is unchanged */
 } mn_retain_item;
 

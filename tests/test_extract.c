@@ -305,7 +305,7 @@ void test_extract__one_chat_request_fits_1500_prompt_tokens(void) {
                          "steep descents?\"},{\"role\":\"assistant\",\"content\":\"Great choice! On steep descents, "
                          "lengthen both poles by 5-10 cm, plant them ahead of you, and keep your weight over your "
                          "feet. Loosen the wrist straps on technical terrain so you can let go quickly if a pole "
-                         "gets stuck.\"}],\"infer\":true}", &h);
+                         "gets stuck.\"}],\"source\":\"chat-app\",\"infer\":true}", &h);
     CHECK(r);
     CHECK_INT(h.nchat, 1);
     CHECK_INT(h.nembed, 0); /* the built-in embedder needs no request */
