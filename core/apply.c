@@ -149,22 +149,6 @@ static int still_there(mnemo *db, const cand *c) {
     return ok;
 }
 
-static char *snapshot(mnemo *db, int64_t rowid) {
-    sqlite3_stmt *st;
-    if (mn_bank_prepare(db,
-                        "SELECT json_object('text', text, 'kind', kind, 'topics', json(topics),"
-                        " 'occurred_at', occurred_at, 'prompt_version', prompt_version) "
-                        "FROM memories WHERE rowid=?", &st))
-        return NULL;
-    sqlite3_bind_int64(st, 1, rowid);
-    char *r = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        r = mn_strndup((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-    sqlite3_finalize(st);
-    if (!r) mn_bank_err(db, MNEMO_ENOMEM, "out of memory reading a memory");
-    return r;
-}
-
 /* Deletes the memories kept for a queued input, and the input itself. */
 static int drop_pending(mnemo *db, int64_t pid, out_lists *o) {
     sqlite3_stmt *st;
@@ -292,7 +276,7 @@ static int write_update(mnemo *db, mn_extract *ex, graph *g, const wr *w, const 
                         out_lists *o) {
     const cand *c = &ex->cands[w->cand];
     const mn_fact *f = w->f;
-    char *old = snapshot(db, c->rowid), *nw = NULL;
+    char *old = mn_memory_snapshot(db, c->rowid), *nw = NULL;
     int rc = old ? mn_memory_fts_remove(db, c->rowid) : MNEMO_ENOMEM;
     sqlite3_stmt *st = NULL;
     if (!rc) rc = mn_bank_prepare(db,
@@ -319,7 +303,7 @@ static int write_update(mnemo *db, mn_extract *ex, graph *g, const wr *w, const 
     if (!rc && v) rc = mn_vectors_store(db, c->rowid, v);
     if (!rc) rc = graph_close(db, g, c->rowid, ex->now);
     if (!rc) rc = graph_add(db, g, c->rowid, f, ex->now);
-    if (!rc && !(nw = snapshot(db, c->rowid))) rc = MNEMO_ENOMEM;
+    if (!rc && !(nw = mn_memory_snapshot(db, c->rowid))) rc = MNEMO_ENOMEM;
     if (!rc) rc = mn_memory_history(db, c->id, "UPDATE", old, nw, ex->doc, "extracted by " MN_PROMPT_VERSION);
     mn_free(old);
     mn_free(nw);

@@ -230,6 +230,22 @@ void mn_memory_json(sqlite3_stmt *st, int c, mn_sb *out) {
     mn_sb_addc(out, '}');
 }
 
+char *mn_memory_snapshot(mnemo *db, int64_t rowid) {
+    sqlite3_stmt *st;
+    if (mn_bank_prepare(db,
+                        "SELECT json_object('text', text, 'metadata', json(metadata), 'topics', json(topics),"
+                        " 'tags', json(tags), 'kind', kind, 'occurred_at', occurred_at,"
+                        " 'prompt_version', prompt_version) FROM memories WHERE rowid=?", &st))
+        return NULL;
+    sqlite3_bind_int64(st, 1, rowid);
+    char *r = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        r = mn_strndup((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+    if (!r) mn_bank_err(db, MNEMO_ENOMEM, "out of memory reading a memory");
+    return r;
+}
+
 int mn_memory_find(mnemo *db, const char *id, int64_t *rowid) {
     if (!id || !*id) return mn_bank_err(db, MNEMO_EINVAL, "memory id is empty");
     sqlite3_stmt *st;

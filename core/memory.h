@@ -69,6 +69,11 @@ MN_FUNC int mn_memory_history(mnemo *db, const char *memory_id, const char *even
                               const char *old_json, const char *new_json,
                               const char *document_id, const char *reason);
 
+/* A version of a memory as history shows it: {"text","metadata","topics",
+** "tags","kind","occurred_at","prompt_version"}. Caller frees (mn_free);
+** NULL with the bank's message set when out of memory or absent. */
+MN_FUNC char *mn_memory_snapshot(mnemo *db, int64_t rowid);
+
 /* Looks up a memory by id: *rowid, or MNEMO_ENOTFOUND with a message. */
 MN_FUNC int mn_memory_find(mnemo *db, const char *id, int64_t *rowid);
 

@@ -297,6 +297,23 @@ typedef struct fusion {
     int nslots;
 } fusion;
 
+/* Room for cap candidates; -1 when out of memory (free with fusion_free). */
+static int fusion_init(fusion *f, int cap) {
+    memset(f, 0, sizeof *f);
+    f->cap = cap;
+    for (f->nslots = 64; f->nslots < cap * 2; f->nslots *= 2) {}
+    f->c = mn_malloc((size_t)cap * sizeof *f->c);
+    f->slots = mn_malloc((size_t)f->nslots * sizeof *f->slots);
+    if (!f->c || !f->slots) return -1;
+    memset(f->slots, 0xff, (size_t)f->nslots * sizeof *f->slots);
+    return 0;
+}
+
+static void fusion_free(fusion *f) {
+    mn_free(f->c);
+    mn_free(f->slots);
+}
+
 static cand *fusion_get(fusion *f, int64_t rowid) {
     uint64_t h = (uint64_t)rowid * 0x9E3779B97F4A7C15ull;
     int mask = f->nslots - 1;
@@ -478,16 +495,11 @@ static int rank_and_write(mnemo *db, recall_state *s, const float *qvec, mn_sb *
     ** low by one signal but high by another still meets the fusion. */
     int k = s->limit * 4 < 40 ? 40 : (s->limit * 4 > 400 ? 400 : s->limit * 4);
     mn_hit *hits = mn_malloc((size_t)k * sizeof *hits);
-    fusion f = {0};
-    f.cap = k * SIG_COUNT;
-    for (f.nslots = 64; f.nslots < f.cap * 2; f.nslots *= 2) {}
-    f.c = mn_malloc((size_t)f.cap * sizeof *f.c);
-    f.slots = mn_malloc((size_t)f.nslots * sizeof *f.slots);
-    if (!hits || !f.c || !f.slots) {
+    fusion f;
+    if (fusion_init(&f, k * SIG_COUNT) || !hits) {
         rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory ranking");
         goto done;
     }
-    memset(f.slots, 0xff, (size_t)f.nslots * sizeof *f.slots);
     int n;
     if (s->use[SIG_BM25]) {
         n = mn_index_bm25(db->index, s->query, s->qlen, ap, k, hits);
@@ -582,8 +594,7 @@ static int rank_and_write(mnemo *db, recall_state *s, const float *qvec, mn_sb *
     }
 done:
     mn_free(hits);
-    mn_free(f.c);
-    mn_free(f.slots);
+    fusion_free(&f);
     mn_free(allow_rows);
     return rc;
 }
@@ -595,16 +606,11 @@ int mn_recall_related(mnemo *db, const char *text, size_t len, int k, int64_t *o
     if (rc) return rc;
     int deep = k * 3 < 24 ? 24 : k * 3;
     mn_hit *hits = mn_malloc((size_t)deep * sizeof *hits);
-    fusion f = {0};
-    f.cap = deep * 3;
-    for (f.nslots = 64; f.nslots < f.cap * 2; f.nslots *= 2) {}
-    f.c = mn_malloc((size_t)f.cap * sizeof *f.c);
-    f.slots = mn_malloc((size_t)f.nslots * sizeof *f.slots);
-    if (!hits || !f.c || !f.slots) {
+    fusion f;
+    if (fusion_init(&f, deep * 3) || !hits) {
         rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory finding related memories");
         goto done;
     }
-    memset(f.slots, 0xff, (size_t)f.nslots * sizeof *f.slots);
     int m = mn_index_bm25(db->index, text, len, NULL, deep, hits);
     fusion_add(&f, SIG_BM25, default_weight[SIG_BM25], hits, m);
     m = mn_index_keyword(db->index, text, len, NULL, deep, hits);
@@ -621,8 +627,7 @@ int mn_recall_related(mnemo *db, const char *text, size_t len, int k, int64_t *o
     for (int i = 0; i < f.n && *n < k; i++) out[(*n)++] = f.c[i].rowid;
 done:
     mn_free(hits);
-    mn_free(f.c);
-    mn_free(f.slots);
+    fusion_free(&f);
     return rc;
 }
 

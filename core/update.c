@@ -75,27 +75,10 @@ static int read_patch(mnemo *db, update_state *s) {
     return MNEMO_OK;
 }
 
-/* The fields history shows for a version of a memory. */
-static const char *const SNAPSHOT_SQL =
-    "SELECT json_object('text', text, 'metadata', json(metadata), 'topics', json(topics),"
-    " 'tags', json(tags), 'kind', kind, 'occurred_at', occurred_at) FROM memories WHERE rowid=?";
-
-static char *snapshot(mnemo *db, int64_t rowid) {
-    sqlite3_stmt *st;
-    if (mn_bank_prepare(db, SNAPSHOT_SQL, &st)) return NULL;
-    sqlite3_bind_int64(st, 1, rowid);
-    char *r = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        r = mn_strndup((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-    sqlite3_finalize(st);
-    if (!r) mn_bank_err(db, MNEMO_ENOMEM, "out of memory reading a memory");
-    return r;
-}
-
 static int apply_update(mnemo *db, update_state *s, const float *vec) {
     int rc = mn_bank_begin(db);
     if (rc) return rc;
-    char *old = snapshot(db, s->rowid), *now_json = NULL;
+    char *old = mn_memory_snapshot(db, s->rowid), *now_json = NULL;
     if (!old) rc = MNEMO_ENOMEM;
     sqlite3_stmt *st = NULL;
     /* External-content FTS5: remove the old text before it changes. */
@@ -134,7 +117,7 @@ static int apply_update(mnemo *db, update_state *s, const float *vec) {
             rc = mn_bank_exec(db, sql);
         }
     }
-    if (!rc && !(now_json = snapshot(db, s->rowid))) rc = MNEMO_ENOMEM;
+    if (!rc && !(now_json = mn_memory_snapshot(db, s->rowid))) rc = MNEMO_ENOMEM;
     if (!rc) rc = mn_memory_history(db, s->id, "UPDATE", old, now_json, NULL, NULL);
     if (!rc) rc = mn_bank_commit(db);
     mn_free(old);
