@@ -204,8 +204,9 @@ static int find_cands(mnemo *db, mn_extract *ex) {
 
 /* Fits turns and candidates into llm.max_prompt_tokens. User turns come
 ** whole while they fit, then cut; what the model does not see whole is
-** also stored as given. Assistant turns are context, cut short. */
-static void pack(mnemo *db, mn_extract *ex) {
+** also stored as given. Assistant turns are context, cut short. -1 when
+** not even a part of the first turn fits. */
+static int pack(mnemo *db, mn_extract *ex) {
     int budget = db->llm.max_prompt_tokens - mn_prompt_overhead(ex->schema, ex->now);
     int cands = 0;
     for (int i = 0; i < ex->ncands; i++) cands += mn_prompt_cand_tokens(&ex->pcands[i]);
@@ -220,7 +221,9 @@ static void pack(mnemo *db, mn_extract *ex) {
         }
         int cost = mn_prompt_turn_tokens(t);
         if (full) {
-            t->len = 0; /* left out */
+            t->len = 0; /* left out: the model is told there was more */
+            t->cut = 1;
+            cost = 2;
         } else if (used + cost > for_turns) {
             int left = for_turns - used - 8;
             size_t bytes = left > 0 ? (size_t)left * 4 : 0;
@@ -239,6 +242,7 @@ static void pack(mnemo *db, mn_extract *ex) {
         room -= c;
         ex->nshown++;
     }
+    return ex->nturns && ex->turns[0].len ? 0 : -1;
 }
 
 /* The turns of the input, the message time and the document. */
@@ -644,7 +648,13 @@ static void start(mnemo_job *job, mn_retain_in *s, int64_t pending_id, int64_t q
         fail(job, rc);
         return;
     }
-    pack(db, ex);
+    if (pack(db, ex)) {
+        char why[120];
+        snprintf(why, sizeof why, "llm.max_prompt_tokens (%d) leaves no room for the conversation",
+                 db->llm.max_prompt_tokens);
+        fallback(job, why);
+        return;
+    }
     for (int i = 0, t = 0; i < s->n; i++) {
         if (s->items[i].skip) continue;
         const mn_prompt_turn *pt = &ex->turns[t++];

@@ -963,6 +963,14 @@ void test_extract__budgets_stop_requests_before_they_are_made(void) {
     CHECK_HAS(mnemo_job_result(job), "llm.max_prompt_tokens_per_retain would be exceeded");
     mnemo_job_free(job);
     mnemo_close(db);
+    /* A per-request budget the prompt alone fills. */
+    db = open_bank("\"llm\":{\"max_prompt_tokens\":300}");
+    CHECK_INT(mnemo_retain(db, "{\"text\":\"I like jazz\",\"infer\":true}", &job), MNEMO_OK);
+    CHECK(!mnemo_job_pending(job));
+    CHECK_HAS(mnemo_job_result(job), "llm.max_prompt_tokens (300) leaves no room for the conversation");
+    CHECK_HAS(mnemo_job_result(job), "\"pending\":true");
+    mnemo_job_free(job);
+    mnemo_close(db);
     /* No retry beyond the per-retain call budget. */
     db = open_bank("\"llm\":{\"max_calls_per_retain\":1}");
     h.steps[0] = "garbage";
