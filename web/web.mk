@@ -93,4 +93,5 @@ web-size:
 # packed-tarball check, which needs vite: tests/web/package.json).
 WEB_NODE_TESTS := $(sort $(wildcard tests/web/*.node.test.mjs))
 test-web: web
+	@bash .ci/npm.sh tests/web/pack
 	MNEMO_WASM_PKG=$(WEB_PKG) node --test $(WEB_NODE_TESTS)
