@@ -73,3 +73,36 @@ test('Vite bundles a page that imports the package: browser entry, wasm emitted 
   assert.match(js, /indexedDB/, 'the IndexedDB store is in');
   console.log(`# vite page: ${dist} (${assets.join(', ')})`);
 });
+
+test('the types check under strict TypeScript, through the exports map', () => {
+  const TSC = path.join(ROOT, 'tests/web/pack/node_modules/typescript/bin/tsc');
+  fs.writeFileSync(path.join(APP, 'check.ts'), `
+    import { Mnemo, MnemoError, openai, type RecallResult } from 'mnemo-wasm';
+    import { Memory, type MemoryItem } from 'mnemo-wasm/mem0';
+    export async function main(): Promise<string> {
+      const bank: Mnemo = await Mnemo.open({ bank: 'b', storage: 'memory',
+        llm: openai({ baseURL: 'http://127.0.0.1:1/v1', model: 'm' }),
+        embedder: openai.embeddings({ model: 'text-embedding-3-small' }) });
+      await bank.retain([{ role: 'user', content: 'hi' }], { infer: true, documentId: 'd' });
+      const r: RecallResult = await bank.recall('hi', { limit: 3, maxTokens: 100 });
+      const m = await bank.get(r.results[0].id);
+      const tools = bank.tools();
+      await tools.handle({ id: '1', function: { name: 'search_memory', arguments: '{}' } });
+      const block: string = await bank.context('hi', { maxTokens: 200 });
+      await bank.processPending({ onProgress: (p) => p.step, signal: AbortSignal.timeout(10) });
+      const mem = new Memory();
+      const items: MemoryItem[] = (await mem.search('x', { userId: 'u' })).results;
+      try { await bank.delete('x'); } catch (e) { if (e instanceof MnemoError) return e.code + e.errno; }
+      return block + (m ? m.text : '') + items.length;
+    }
+  `);
+  fs.writeFileSync(path.join(APP, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], skipLibCheck: false },
+    files: ['check.ts'],
+  }));
+  try {
+    run(process.execPath, [TSC, '-p', APP], APP);
+  } catch (e) {
+    assert.fail(`tsc found errors:\n${e.stdout}${e.stderr}`);
+  }
+});
