@@ -15,7 +15,7 @@ WEB_PKG    := $(WEB_DIR)/pkg
 WEB_PACK   := $(BUILD)/web-pack
 EM_ENV     := NODE_PATH=/usr/share/nodejs$(if $(NODE_PATH),:$(NODE_PATH))
 
-# -O3 -flto? Measured on this tree (make web-size): see web/README.md.
+# -Oz: the package's size is the binding target (make web-size; web/README.md).
 # SIMD128: Node >= 16, every current browser; the built-in embedder uses it.
 WEB_OPT    := -Oz -msimd128
 # One thread per instance: no-op mutexes (the mutex API stays: core/pages.c
