@@ -152,7 +152,15 @@ static int still_there(mnemo *db, const cand *c) {
 /* Deletes the memories kept for a queued input, and the input itself. */
 static int drop_pending(mnemo *db, int64_t pid, out_lists *o) {
     sqlite3_stmt *st;
-    int rc = mn_bank_prepare(db, "SELECT rowid, id FROM memories WHERE pending_id=? ORDER BY rowid", &st);
+    /* Another handle may have processed it, or its document been replaced,
+    ** while the model was answering: then there is nothing to replace. */
+    int rc = mn_bank_prepare(db, "SELECT 1 FROM pending WHERE id=?", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, pid);
+    int there = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!there) return mn_bank_err(db, MNEMO_ENOTFOUND, "queued input %lld is gone", (long long)pid);
+    rc = mn_bank_prepare(db, "SELECT rowid, id FROM memories WHERE pending_id=? ORDER BY rowid", &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, pid);
     int64_t rows[64];

@@ -21,7 +21,8 @@ MN_FUNC void mn_extract_retain(mnemo_job *job, mn_retain_in *s);
 
 /* Called once when a re-extraction ends: rc MNEMO_OK with the result, or
 ** MNEMO_EHOST / MNEMO_EFULL (no usable answer, budget spent: nothing
-** written, `why` says why) or another code (storage, memory). Must be the
+** written, `why` says why), MNEMO_ENOTFOUND (the input left the queue
+** meanwhile: nothing written) or another code (storage, memory). Must be the
 ** caller's last word on `s`: it may clear s and start the next one. */
 typedef void (*mn_extract_done)(mnemo_job *job, int rc, const char *why, mn_sb *result,
                                 const mn_usage *usage);

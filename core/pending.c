@@ -104,6 +104,11 @@ static void on_done(mnemo_job *job, int rc, const char *why, mn_sb *result, cons
         finish(job);
         return;
     }
+    if (rc == MNEMO_ENOTFOUND) { /* processed elsewhere meanwhile: nothing to do */
+        mn_sb_free(result);
+        next(job);
+        return;
+    }
     if (rc) {
         mn_sb_free(result);
         mn_job_fail_with(job, rc);

@@ -683,6 +683,42 @@ void test_extract__process_pending_replaces_the_heuristic_facts(void) {
     mnemo_close(db);
 }
 
+void test_extract__an_input_processed_elsewhere_meanwhile_is_not_written_twice(void) {
+    clock_ms = at("2024-05-08T10:00:00Z");
+    const char *path = mn_test_path("pending2.db");
+    static const mnemo_host clock = {1, NULL, test_now, NULL};
+    mnemo *a, *b;
+    CHECK_INT(mnemo_open(path, NULL, &clock, &a), MNEMO_OK);
+    CHECK_INT(mnemo_open(path, NULL, &clock, &b), MNEMO_OK);
+    host h = {{"FAIL:offline"}, {0}, 0, 0};
+    free(retain(a, "{\"text\":\"I like jazz\",\"infer\":true}", &h));
+    host_reset(&h);
+    const char *ok = "{\"facts\":[" FACT("ADD", "null", "User likes jazz music", "preference", "[]", "null") "],\"delete\":[]}";
+    /* Both start; a finishes first. */
+    mnemo_job *ja, *jb;
+    CHECK_INT(mnemo_process_pending(a, NULL, &ja), MNEMO_OK);
+    CHECK_INT(mnemo_process_pending(b, NULL, &jb), MNEMO_OK);
+    CHECK(mnemo_job_pending(ja) && mnemo_job_pending(jb));
+    h.steps[0] = ok;
+    char *r = drive(ja, &h);
+    CHECK_HAS(r, "\"processed\":1");
+    free(r);
+    host_reset(&h);
+    h.steps[0] = ok;
+    r = drive(jb, &h);
+    CHECK_HAS(r, "\"processed\":0,\"remaining\":0");
+    free(r);
+    host_reset(&h);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(b->sql, "SELECT count(*) FROM memories WHERE text='User likes jazz music'", -1, &st, NULL);
+    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    CHECK(consistent(b));
+    mnemo_close(a);
+    mnemo_close(b);
+}
+
 void test_extract__a_memory_the_model_changed_survives_reprocessing(void) {
     clock_ms = at("2024-05-08T10:00:00Z");
     mnemo *db = open_bank(NULL);

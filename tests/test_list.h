@@ -142,6 +142,7 @@
     X(test_extract__document_upsert_replaces_extracted_memories) \
     X(test_extract__an_update_rewrites_the_memory_with_history) \
     X(test_extract__process_pending_replaces_the_heuristic_facts) \
+    X(test_extract__an_input_processed_elsewhere_meanwhile_is_not_written_twice) \
     X(test_extract__a_memory_the_model_changed_survives_reprocessing) \
     X(test_extract__garbage_twice_falls_back_and_loses_nothing) \
     X(test_extract__foreign_bytes_in_messages_and_answers_stay_valid_json) \
