@@ -389,6 +389,7 @@ static void on_chat(mnemo_job *job, const char *resp, size_t len, int rc, const 
             fail(job, mn_bank_err(db, MNEMO_ENOMEM, "out of memory"));
             return;
         }
+        mn_llmjson_scrub(ex->retry_error); /* it goes back into a JSON request */
         char n[440];
         snprintf(n, sizeof n, "unusable answer (%s); asked again", why);
         mn_extract_note(ex, n);
