@@ -614,13 +614,9 @@ test('process-pending without a model stops at once and keeps the queue', async 
   assert.equal((await ok(db, [], 'stats')).pending, 1);
 });
 
-// TODO(core): llmjson.c reads '{"facts": [' cut off by max_tokens as a valid
-// empty answer (tests/llm-outputs/truncated-at-start.json: ok, 0 facts), so
-// the input is neither extracted, nor kept by the heuristic, nor queued.
-// Marked todo so `make test` stays green until the core decides; it reports.
-test('an answer cut off before its first fact is not "nothing to keep": the input is not lost', {
-  todo: 'core takes a truncated empty answer as "nothing to keep"',
-}, async () => {
+// A model cut off by max_tokens right after '{"facts": [' has said nothing:
+// that is not "nothing to keep", and the input must not be lost.
+test('an answer cut off before its first fact is not "nothing to keep": the input is not lost', async () => {
   const f = await fake();
   const db = newDb();
   f.chat.push(chatAnswer('{"facts": [', { finish: 'length' }), chatAnswer('{"facts":[{"op":"ADD","ref":null,"te', { finish: 'length' }));
