@@ -95,3 +95,4 @@ WEB_NODE_TESTS := $(sort $(wildcard tests/web/*.node.test.mjs))
 test-web: web
 	@bash .ci/npm.sh tests/web/pack
 	MNEMO_WASM_PKG=$(WEB_PKG) node --test $(WEB_NODE_TESTS)
+-include web/browser.mk

@@ -4,8 +4,8 @@
  *
  * The server maps a few URL prefixes to directories (nothing else of the
  * disk is reachable): /web/ -> web/, /pages/ -> tests/web/browser/pages/,
- * /build/ -> build/browser/, /bench/ -> tests/bench/web/, /data/ -> the bench
- * data directory when there is one. http://127.0.0.1 is a secure context, so
+ * /build/ -> build/browser/, /bench/ -> tests/bench/web/, /pkg/ -> the built
+ * package (build/wasm/pkg: sources and the wasm). http://127.0.0.1 is a secure context, so
  * Web Locks, BroadcastChannel and durable IndexedDB behave as on https.
  *
  * Chromium: /usr/bin/chromium (never a downloaded browser), headless, one
@@ -37,6 +37,7 @@ export function startServer(mounts = {}) {
     '/pages/': path.join(ROOT, 'tests/web/browser/pages'),
     '/build/': BUILD,
     '/bench/': path.join(ROOT, 'tests/bench/web'),
+    '/pkg/': path.join(ROOT, 'build/wasm/pkg'),
     ...mounts,
   };
   const server = http.createServer((req, res) => {
@@ -60,10 +61,18 @@ export function startServer(mounts = {}) {
       res.end('not found');
       return;
     }
-    res.writeHead(200, {
-      'content-type': TYPES[path.extname(file)] || 'application/octet-stream',
-      'cache-control': 'no-store',
-    });
+    const type = TYPES[path.extname(file)] || 'application/octet-stream';
+    // Single byte ranges: the benchmark reads a prefix of its vector files.
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range || '');
+    if (range) {
+      const size = fs.statSync(file).size;
+      const start = Number(range[1]), end = Math.min(size - 1, range[2] ? Number(range[2]) : size - 1);
+      res.writeHead(206, { 'content-type': type, 'cache-control': 'no-store',
+        'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end - start + 1 });
+      fs.createReadStream(file, { start, end }).pipe(res);
+      return;
+    }
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
     fs.createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => {
@@ -84,15 +93,22 @@ export function freshProfile(name) {
   return dir;
 }
 
+export const ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update',
+  '--disable-gpu', '--no-first-run', '--disable-sync'];
+
 /* Launches headless Chromium on `profile`; resolves with a BrowserContext. */
 export function launch(profile, options = {}) {
   return chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update',
-      '--disable-gpu', '--no-first-run', '--disable-sync', ...(options.args || [])],
+    args: [...ARGS, ...(options.args || [])],
     ...(options.offline ? { offline: true } : {}),
   });
+}
+
+/* A browser without a profile (benchmarks); resolves with a Browser. */
+export function launchBrowser(options = {}) {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...ARGS, ...(options.args || [])] });
 }
 
 /* The context's first page, or a new one, at `url`, with console errors
