@@ -1,0 +1,260 @@
+/*
+ * bank.browser.test.mjs: mnemo-wasm in real headless Chromium with storage
+ * "indexeddb": persistence across a reload and a browser restart, two tabs on
+ * one bank, a quota that runs out and a commit aborted midway (the call
+ * fails, the bank is as before, nothing is lost), offline mode (an LLM is
+ * configured but the network is down), the mem0 facade, and the packed
+ * tarball bundled by Vite. The package is the built one (build/wasm/pkg,
+ * served as /pkg/); the Vite page is the one the packed-tarball check builds
+ * (build/web-pack/vite-app/dist, served as /vite/).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, startServer, freshProfile, launch, openPage, chromiumMissing } from './harness.mjs';
+
+const PKG = process.env.MNEMO_WASM_PKG ? path.resolve(process.env.MNEMO_WASM_PKG) : path.join(ROOT, 'build/wasm/pkg');
+const VITE = path.join(ROOT, 'build/web-pack/vite-app/dist');
+const skip = chromiumMissing() || (fs.existsSync(path.join(PKG, 'src/index.js')) ? false : `the package is not built (${PKG}): make web`);
+let server, profile, ctx, page;
+const URL_ = () => `${server.url}/pages/blank.html`;
+
+before(async () => {
+  if (skip) return;
+  // The Vite build refers to its assets from the root (/assets/...).
+  server = await startServer({ '/pkg/': PKG, '/vite/': VITE, '/assets/': path.join(VITE, 'assets') });
+  profile = freshProfile('bank');
+  ctx = await launch(profile);
+  page = await openPage(ctx, URL_());
+});
+
+after(async () => {
+  if (ctx) await ctx.close();
+  if (server) await server.close();
+});
+
+async function install(p) {
+  await p.evaluate(async () => {
+    globalThis.mw = await import('/pkg/src/index.js');
+    globalThis.texts = async (bank) => (await bank.list({ limit: 1000 })).memories.map((m) => m.text).sort();
+  });
+}
+
+test('a bank in IndexedDB survives a reload and a browser restart', { skip }, async () => {
+  await install(page);
+  const first = await page.evaluate(async () => {
+    const b = await mw.Mnemo.open({ bank: 'alice', storage: 'indexeddb' });
+    await b.retain('I prefer dark mode in every editor', { infer: false });
+    await b.retain('My sister Ana lives in Lisbon', { infer: false });
+    const r = await b.recall('which mode do I prefer?', { limit: 1 });
+    await b.close();
+    return r.results[0].text;
+  });
+  assert.equal(first, 'I prefer dark mode in every editor');
+  await page.reload();
+  await install(page);
+  const reloaded = await page.evaluate(async () => {
+    const b = await mw.Mnemo.open({ bank: 'alice', storage: 'indexeddb' });
+    const r = await b.recall('where does my sister live?', { limit: 1 });
+    await b.retain('I drink green tea', { infer: false });
+    const t = await texts(b);
+    await b.close();
+    return { top: r.results[0].text, t };
+  });
+  assert.equal(reloaded.top, 'My sister Ana lives in Lisbon');
+  assert.equal(reloaded.t.length, 3);
+  await ctx.close();
+  ctx = await launch(profile);
+  page = await openPage(ctx, URL_());
+  await install(page);
+  const restarted = await page.evaluate(async () => {
+    const b = await mw.Mnemo.open({ bank: 'alice', storage: 'indexeddb' });
+    const t = await texts(b);
+    const other = await mw.Mnemo.open({ bank: 'bob', storage: 'indexeddb' });
+    const n = (await other.stats()).memories;
+    await other.close();
+    await b.close();
+    return { t, n };
+  });
+  assert.deepEqual(restarted.t, ['I drink green tea', 'I prefer dark mode in every editor', 'My sister Ana lives in Lisbon']);
+  assert.equal(restarted.n, 0, "another bank does not see alice's memories");
+});
+
+test('two tabs on one bank: each sees the other\'s writes, and concurrent writes all land', { skip }, async () => {
+  const a = page, b = await ctx.newPage();
+  await b.goto(URL_());
+  for (const p of [a, b]) {
+    await install(p);
+    await p.evaluate(async () => { globalThis.bank = await mw.Mnemo.open({ bank: 'shared', storage: 'indexeddb' }); });
+  }
+  await a.evaluate(() => bank.retain('Tab A says the meeting is on Friday', { infer: false }));
+  const seen = await b.evaluate(async () => (await bank.recall('when is the meeting?', { limit: 1 })).results.map((r) => r.text));
+  assert.deepEqual(seen, ['Tab A says the meeting is on Friday']);
+  const N = 12;
+  const burst = (p, tag) => p.evaluate(async ([n, t]) => {
+    await Promise.all(Array.from({ length: n }, (_, i) => bank.retain(`note ${t}${i} from a busy tab`, { infer: false })));
+  }, [N, tag]);
+  await Promise.all([burst(a, 'a'), burst(b, 'b')]);
+  const counts = await Promise.all([a, b].map((p) => p.evaluate(async () => {
+    await bank.recall('note', { limit: 1 });   // a read catches up with the other tab
+    return (await texts(bank)).length;
+  })));
+  assert.deepEqual(counts, [1 + 2 * N, 1 + 2 * N]);
+  for (const p of [a, b]) await p.evaluate(() => bank.close());
+  await b.close();
+});
+
+test('a commit aborted midway fails the call, keeps the bank as it was, loses nothing', { skip }, async () => {
+  await install(page);
+  const r = await page.evaluate(async () => {
+    const hooks = { afterPut: (tx, i) => { if (globalThis.breakCommit && i === 0) tx.abort(); } };
+    const b = await mw.Mnemo.open({ bank: 'aborts', storage: 'indexeddb', storageOptions: { testHooks: hooks } });
+    await b.retain('kept: the first memory', { infer: false });
+    globalThis.breakCommit = true;
+    let err = null;
+    try {
+      await b.retain('lost: written while the store fails', { infer: false });
+    } catch (e) {
+      err = { code: e.code, name: e.name, message: e.message };
+    }
+    globalThis.breakCommit = false;
+    const after = await texts(b);
+    await b.retain('kept: written after the failure', { infer: false });
+    await b.close();
+    const again = await mw.Mnemo.open({ bank: 'aborts', storage: 'indexeddb' });
+    const stored = await texts(again);
+    await again.close();
+    return { err, after, stored };
+  });
+  assert.ok(r.err, 'the call whose commit aborted must reject');
+  assert.equal(r.err.name, 'MnemoError');
+  assert.equal(r.err.code, 'MNEMO_EIO');
+  assert.deepEqual(r.after, ['kept: the first memory']);
+  assert.deepEqual(r.stored, ['kept: the first memory', 'kept: written after the failure']);
+});
+
+test('quota exceeded: the call fails with MNEMO_EFULL and the bank is as before', { skip }, async () => {
+  const origin = server.url.replace('127.0.0.1', 'localhost');   // an origin with no IndexedDB yet
+  const q = await ctx.newPage();
+  const cdp = await ctx.newCDPSession(q);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 2 * 1024 * 1024 });
+  try {
+    await q.goto(`${origin}/pages/blank.html`);
+    await install(q);
+    const r = await q.evaluate(async () => {
+      const b = await mw.Mnemo.open({ bank: 'quota', storage: 'indexeddb' });
+      await b.retain('a small memory that fits', { infer: false });
+      // 64 memories of 64 KB of random words: incompressible, over the quota.
+      const word = () => Math.random().toString(36).slice(2, 10);
+      const big = Array.from({ length: 64 }, () => ({ text: Array.from({ length: 7000 }, word).join(' ').slice(0, 65000) }));
+      let err = null;
+      try {
+        await b.retain({ items: big }, { infer: false });
+      } catch (e) {
+        err = { code: e.code, message: e.message };
+      }
+      const after = await texts(b);
+      await b.close();
+      const reopened = await mw.Mnemo.open({ bank: 'quota', storage: 'indexeddb' });
+      const stored = await texts(reopened);
+      await reopened.close();
+      return { err, after, stored };
+    });
+    assert.ok(r.err, 'a 4 MB retain under a 2 MB quota must reject');
+    assert.equal(r.err.code, 'MNEMO_EFULL');
+    assert.match(r.err.message, /quota/);
+    assert.deepEqual(r.after, ['a small memory that fits']);
+    assert.deepEqual(r.stored, ['a small memory that fits']);
+    // With room again, the same bank takes writes.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    const later = await q.evaluate(async () => {
+      const b = await mw.Mnemo.open({ bank: 'quota', storage: 'indexeddb' });
+      await b.retain('another small memory', { infer: false });
+      await b.close();
+      const again = await mw.Mnemo.open({ bank: 'quota', storage: 'indexeddb' });
+      const t = await texts(again);
+      await again.close();
+      return t;
+    });
+    assert.deepEqual(later, ['a small memory that fits', 'another small memory']);
+  } finally {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    await cdp.detach();
+    await q.close();
+  }
+});
+
+test('offline: with an LLM configured and no network, retain and recall still work', { skip }, async () => {
+  await install(page);
+  await ctx.setOffline(true);
+  try {
+    const r = await page.evaluate(async () => {
+      const llm = mw.openai({ baseURL: 'https://llm.invalid/v1', apiKey: 'k', model: 'm', retries: 0, timeout: 2000 });
+      const b = await mw.Mnemo.open({ bank: 'offline', storage: 'indexeddb', llm });
+      const res = await b.retain([{ role: 'user', content: 'I moved to Porto last spring and I love surfing there.' }]);
+      const hits = await b.recall('surfing in Porto', { limit: 3 });
+      const stats = await b.stats();
+      await b.close();
+      return { mode: res.mode, calls: res.usage && res.usage.llm_calls, n: stats.memories, hits: hits.results.map((h) => h.text) };
+    });
+    assert.ok(r.n >= 1, `memories stored offline: ${JSON.stringify(r)}`);
+    assert.notEqual(r.mode, 'llm');
+    assert.ok(r.hits.some((t) => /surf/i.test(t)), `recall finds the offline memory: ${JSON.stringify(r.hits)}`);
+  } finally {
+    await ctx.setOffline(false);
+  }
+});
+
+test('the mem0 facade works in the browser and keeps users apart', { skip }, async () => {
+  await page.reload();
+  const r = await page.evaluate(async () => {
+    const { Memory } = await import('/pkg/src/mem0.js');
+    const m = new Memory({ storage: 'indexeddb' });
+    await m.add('Likes green tea', { userId: 'u1', infer: false });
+    await m.add([{ role: 'user', content: 'I am allergic to peanuts' }], { userId: 'u1', infer: false });
+    await m.add('Likes black coffee', { userId: 'u2', infer: false });
+    const found = await m.search('green tea', { userId: 'u1', limit: 5 });
+    const all1 = await m.getAll({ userId: 'u1' });
+    const id = all1.results.find((x) => /tea/.test(x.memory)).id;
+    await m.update(id, 'Likes jasmine tea', { userId: 'u1' });
+    const hist = await m.history(id, { userId: 'u1' });
+    let star = null;
+    try { await m.getAll({ userId: '*' }); } catch (e) { star = e.code; }
+    await m.close();
+    const m2 = new Memory({ storage: 'indexeddb' });
+    const again = await m2.getAll({ userId: 'u1' });
+    await m2.close();
+    return {
+      found: found.results.map((x) => x.memory), n1: all1.results.length, hist: hist.length, star,
+      again: again.results.map((x) => x.memory).sort(),
+    };
+  });
+  assert.ok(r.found.includes('Likes green tea'));
+  assert.ok(!r.found.includes('Likes black coffee'), "u2's memory is not in u1's results");
+  assert.equal(r.n1, 2);
+  assert.ok(r.hist >= 2, 'history holds the ADD and the UPDATE');
+  assert.equal(r.star, 'MNEMO_EINVAL');
+  assert.deepEqual(r.again, ['I am allergic to peanuts', 'Likes jasmine tea']);
+});
+
+test('the packed tarball, bundled by Vite, runs in the page with IndexedDB', { skip }, async (t) => {
+  if (!fs.existsSync(path.join(VITE, 'index.html'))) {
+    assert.fail(`the Vite page is not built (${VITE}): it is built by the packed-tarball check (make test-web)`);
+  }
+  const p = await ctx.newPage();
+  const run = async () => {
+    await p.goto(`${server.url}/vite/index.html?storage=indexeddb`);
+    await p.waitForFunction(() => window.__mnemo !== undefined, null, { timeout: 30000 });
+    return p.evaluate(() => window.__mnemo);
+  };
+  const one = await run();
+  assert.equal(one.ok, true, JSON.stringify(one));
+  assert.equal(one.storage, 'indexeddb');
+  assert.equal(one.top, 'The user prefers dark mode');
+  assert.equal(one.refused, 'MNEMO_EINVAL');
+  assert.deepEqual(one.mem0, ['Likes green tea']);
+  const two = await run();   // the page retains again: the bank persisted
+  assert.equal(two.memories, one.memories + 1);
+  await p.close();
+});
