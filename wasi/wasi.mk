@@ -75,7 +75,7 @@ $(WASI_CMD): $(WASI_CLI_SRC) $(wildcard wasi/*.h) $(WASI_LIB_OBJ)
 
 # The CLI end-to-end suite, run against the WASI command under Node's WASI,
 # plus the capability-isolation test.
-test-wasi: $(WASI_CMD)
+test-wasi: $(WASI_CMD) $(WASI_REACTOR)
 	MNEMO_BIN=tests/wasi-cli/mnemo-wasi MNEMO_WASM=$(abspath $(WASI_CMD)) \
 	    node --test tests/cli.node.test.mjs tests/wasi-cli/isolation.node.test.mjs
 
