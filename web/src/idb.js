@@ -5,7 +5,8 @@
  * this file keeps those pages durable in IndexedDB, one database per bank:
  *
  *   IndexedDB "mnemo-bank:<bank>"  version 1
- *     pages   key: page number (1-based)  value: Uint8Array of one page
+ *     pages   key: first page number of a chunk (1-based)
+ *             value: Uint8Array of up to 64 consecutive pages (256 KB)
  *     meta    key: "state"                value: {version, pageCount, pageSize}
  *
  * Why this shape:
@@ -16,9 +17,9 @@
  *   transaction's `complete` event, with durability "strict" where the browser
  *   supports it (Chromium otherwise reports completion before the data is
  *   flushed), so a resolved write survives a browser crash.
- * - One record per page: a commit costs the pages it changed, never the size
- *   of the bank. Opening reads every page at once (getAll), after which every
- *   read comes from memory.
+ * - Chunks of 256 KB (see CHUNK_BYTES for the measurement): a commit costs
+ *   the chunks it changed, never the size of the bank; opening reads every
+ *   chunk at once (getAll), after which every read comes from memory.
  * - `version` counts commits. Each commit checks, inside its own transaction,
  *   that the stored version is the one this tab loaded, and writes version + 1.
  *   So a write based on stale pages can never land (no lost update), whatever
@@ -42,6 +43,18 @@ const CHANNEL_PREFIX = 'mnemo-bank:';
 const PAGES = 'pages';
 const META = 'meta';
 const STATE = 'state';
+/* Pages are stored in chunks of this many bytes (64 pages of 4 KB), keyed by
+ * their first page. Measured in Chromium on a 16 MB bank: reading it as
+ * 4,000 records of one page took 150-240 ms, as 250 records of 64 KB still
+ * 150-200 ms, as 63 records of 256 KB 1-2 ms: values over 64 KB are kept in
+ * files of their own and read in bulk. The price: a commit rewrites each
+ * chunk it touches (a read and a write of up to 256 KB in its transaction),
+ * so its cost grows with the chunks changed, never with the bank's size. */
+const CHUNK_BYTES = 256 * 1024;
+
+function pagesPerChunk(pageSize) {
+  return Math.max(1, Math.floor(CHUNK_BYTES / pageSize));
+}
 
 /* The bank's store for bank.js: see the interface in storage.js. */
 export const indexeddbBackend = Object.freeze({
@@ -164,9 +177,13 @@ export class IdbPageStore {
     await txDone(tx, 'loading', this.bank);
     const state = st.result || { version: 0, pageCount: 0, pageSize: 0 };
     const pages = new Array(keys.result.length);
-    for (let i = 0; i < pages.length; i++) pages[i] = [keys.result[i], vals.result[i]];
-    if (pages.length !== state.pageCount)
-      throw new MnemoError('MNEMO_ECORRUPT', `bank "${this.bank}" in IndexedDB holds ${pages.length} pages, its state says ${state.pageCount}`);
+    let n = 0;
+    for (let i = 0; i < pages.length; i++) {
+      pages[i] = [keys.result[i], vals.result[i]];
+      n += state.pageSize ? vals.result[i].length / state.pageSize : 0;
+    }
+    if (n !== state.pageCount)
+      throw new MnemoError('MNEMO_ECORRUPT', `bank "${this.bank}" in IndexedDB holds ${n} pages, its state says ${state.pageCount}`);
     this.version = state.version;
     this.pageSize = state.pageSize;
     this.pageCount = state.pageCount;
@@ -189,11 +206,27 @@ export class IdbPageStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    const copies = [];
+    const ppc = pagesPerChunk(pageSize);
+    const resize = this.pageCount > 0 && pageSize !== this.pageSize;
+    const chunks = new Map();   // chunk index -> Map(pgno -> bytes), copied now
     for (const [pgno, bytes] of pages) {
       if (!Number.isInteger(pgno) || pgno < 1 || pgno > pageCount)
         return Promise.reject(new MnemoError('MNEMO_EINVAL', `page number must be between 1 and ${pageCount}, got ${pgno}`));
-      copies.push([pgno, bytes.slice()]);
+      if (bytes.length !== pageSize)
+        return Promise.reject(new MnemoError('MNEMO_EINVAL', `page ${pgno} must be ${pageSize} bytes, got ${bytes.length}`));
+      const c = Math.floor((pgno - 1) / ppc);
+      if (!chunks.has(c)) chunks.set(c, new Map());
+      chunks.get(c).set(pgno, bytes.slice());
+    }
+    const lastChunk = pageCount ? Math.floor((pageCount - 1) / ppc) : -1;
+    if (resize) {
+      // The page size changes only with a VACUUM, which rewrites every page.
+      let n = 0;
+      for (const m of chunks.values()) n += m.size;
+      if (n !== pageCount)
+        return Promise.reject(new MnemoError('MNEMO_EINVAL', `the page size changes from ${this.pageSize} to ${pageSize}: every page must be in the commit, got ${n} of ${pageCount}`));
+    } else if (pageCount < this.pageCount && lastChunk >= 0 && !chunks.has(lastChunk)) {
+      chunks.set(lastChunk, new Map());   // a shrink cuts the last chunk short
     }
     const expected = this.version;
     let tx;
@@ -204,6 +237,10 @@ export class IdbPageStore {
     }
     const done = txDone(tx, 'committing', this.bank);
     const bank = this.bank;
+    const fail = (e) => {
+      if (!tx._mnemoError) tx._mnemoError = storeError('committing', bank, e);
+      try { tx.abort(); } catch { /* already finished */ }
+    };
     try {
       const ps = tx.objectStore(PAGES), ms = tx.objectStore(META);
       const check = ms.get(STATE);
@@ -216,14 +253,37 @@ export class IdbPageStore {
         }
         ms.put({ version: expected + 1, pageCount, pageSize }, STATE);
       };
-      for (let i = 0; i < copies.length; i++) {
-        ps.put(copies[i][1], copies[i][0]);
-        if (this._hooks && this._hooks.afterPut) this._hooks.afterPut(tx, i);
+      if (resize) ps.clear();
+      let puts = 0;
+      const put = (bytes, key) => {
+        ps.put(bytes, key);
+        if (this._hooks && this._hooks.afterPut) this._hooks.afterPut(tx, puts);
+        puts++;
+      };
+      for (const [c, dirty] of chunks) {
+        const first = c * ppc + 1;
+        const len = Math.min(ppc, pageCount - first + 1);
+        const build = (old) => {
+          const buf = new Uint8Array(len * pageSize);
+          if (old) buf.set(old.length > buf.length ? old.subarray(0, buf.length) : old);
+          for (const [pgno, bytes] of dirty) buf.set(bytes, (pgno - first) * pageSize);
+          return buf;
+        };
+        if (dirty.size === len) {
+          put(build(null), first);
+        } else {
+          // Part of the chunk changed: the rest is read from the store in
+          // this same transaction.
+          const req = ps.get(first);
+          req.onsuccess = () => {
+            try { put(build(req.result), first); } catch (e) { fail(e); }
+          };
+        }
       }
-      ps.delete(IDBKeyRange.lowerBound(pageCount, true));
+      // Chunks past the new end go (a chunk's key is its first page).
+      ps.delete(IDBKeyRange.lowerBound(lastChunk >= 0 ? lastChunk * ppc + 1 : 0, true));
     } catch (e) {
-      if (!tx._mnemoError) tx._mnemoError = storeError('committing', bank, e);
-      try { tx.abort(); } catch { /* already finished */ }
+      fail(e);
     }
     return done.then(() => {
       this.version = expected + 1;
