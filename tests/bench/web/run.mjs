@@ -202,7 +202,7 @@ async function main() {
   if (!fs.existsSync(path.join(ROOT, 'build/wasm/pkg/src/index.js')))
     log('the mnemo-wasm package is not built (make web): Mnemo rows will fail');
   log('preparing inputs (corpus, queries, vectors from the built-in embedder) ...');
-  const meta = prepare({ outDir: OUT, embedBin: EMBED, max: Math.max(...sizes) });
+  const meta = prepare({ outDir: OUT, embedBin: EMBED });   // every size: one cache
   console.log(`\n== Web benchmark: Mnemo (wasm) and its peers, same memories, same 256-d vectors ==`);
   console.log(`Data: ${meta.source}; speed corpus ${meta.ncorpus} texts (${meta.nturns} distinct turns, then <= 500-byte chunks);\n` +
     `200 queries (the questions, cycled), limit 10. Node ${process.version}; CPUs: 2 shared (read ratios, not absolutes).`);
@@ -243,7 +243,7 @@ async function main() {
         const r = cr[`open/${e}`];
         if (r.error) { console.log(`  ${pad(e, 8)} failed: ${r.error}`); continue; }
         const extra = e === 'mnemo'
-          ? ` (IndexedDB read of ${r.pages} pages x ${r.pageSize} B alone: ${ms(r.loadMs)} ms; first recall, index build: ${ms(r.firstRecallMs)} ms; ${r.memories} memories)`
+          ? ` (IndexedDB read of ${r.pages} pages x ${r.pageSize} B alone: ${ms(r.loadMs)} ms, again ${ms(r.warmLoadMs)} ms; first recall, index build: ${ms(r.firstRecallMs)} ms; ${r.memories} memories)`
           : ` (until the first query answered; ${r.memories} rows)`;
         const ratio = e !== 'mnemo' && m && !m.error ? `   mnemo opens ${f(r.openMs / m.openMs, 1)}x faster` : '';
         console.log(`  ${pad(e, 8)} open ${ms(r.openMs)} ms${extra}${ratio}`);
