@@ -70,4 +70,8 @@ MNEMO_TESTS(MN_TEST_DECLARE)
 /* A fresh scratch path under build/test/tmp for file-backed tests. */
 const char *mn_test_path(const char *name);
 
+/* The bank's "memories" count from mnemo_stats(), or -1 if stats failed. */
+struct mnemo;
+int mn_test_count_memories(struct mnemo *db);
+
 #endif

@@ -10,15 +10,6 @@
 #include "bank.h"
 #include "common.h"
 
-static int count_memories(mnemo *db) {
-    char *s = NULL;
-    if (mnemo_stats(db, &s) != MNEMO_OK) return -1;
-    const char *p = strstr(s, "\"memories\":");
-    int n = p ? atoi(p + 11) : -1;
-    mnemo_free(s);
-    return n;
-}
-
 static int finish(mnemo_job *job) {
     int rc = mnemo_job_status(job);
     mnemo_job_free(job);
@@ -46,11 +37,11 @@ void test_fault__retain_survives_every_failed_allocation(void) {
         }
         CHECK_INT(rc, MNEMO_ENOMEM);
         failures++;
-        CHECK_INT(count_memories(db), 0);
+        CHECK_INT(mn_test_count_memories(db), 0);
     }
     CHECK(stored);
     CHECK(failures > 5);
-    CHECK_INT(count_memories(db), 2);
+    CHECK_INT(mn_test_count_memories(db), 2);
     mnemo_job *job;
     CHECK_INT(mnemo_recall(db, "{\"query\":\"bees garden\"}", &job), MNEMO_OK);
     CHECK_HAS(mnemo_job_result(job), "I keep bees in the garden");
@@ -113,14 +104,14 @@ void test_fault__full_storage_mid_write_loses_nothing(void) {
     CHECK_INT(mnemo_retain(db, big, &job), MNEMO_EFULL);
     CHECK_HAS(mnemo_errmsg(db), "full");
     sqlite3_exec(db->sql, "PRAGMA max_page_count = 1073741823", NULL, NULL, NULL);
-    CHECK_INT(count_memories(db), 1);
+    CHECK_INT(mn_test_count_memories(db), 1);
     CHECK_INT(mnemo_recall(db, "{\"query\":\"first memory\"}", &job), MNEMO_OK);
     CHECK_HAS(mnemo_job_result(job), "the first memory stays");
     mnemo_job_free(job);
     mnemo_close(db);
     /* And after reopening. */
     CHECK_INT(mnemo_open(path, NULL, NULL, &db), MNEMO_OK);
-    CHECK_INT(count_memories(db), 1);
+    CHECK_INT(mn_test_count_memories(db), 1);
     mnemo_close(db);
 }
 
@@ -144,7 +135,7 @@ void test_fault__export_writer_can_stop_the_export(void) {
     /* The bank is untouched and still writable (the read snapshot ended). */
     CHECK_INT(mnemo_retain(db, "{\"text\":\"three\"}", &job), MNEMO_OK);
     mnemo_job_free(job);
-    CHECK_INT(count_memories(db), 3);
+    CHECK_INT(mn_test_count_memories(db), 3);
     mnemo_close(db);
 }
 
@@ -154,7 +145,7 @@ void test_fault__job_errmsg_says_why_a_job_failed(void) {
     mnemo_job *job;
     CHECK_INT(mnemo_retain(db, "{\"text\":\"x\"}", &job), MNEMO_OK);
     mnemo_job_free(job); /* abandoned while pending: nothing written */
-    CHECK_INT(count_memories(db), 0);
+    CHECK_INT(mn_test_count_memories(db), 0);
     CHECK_INT(mnemo_reindex(db, &job), MNEMO_OK);
     CHECK_STR(mnemo_job_errmsg(job), "");
     mnemo_job_free(job);

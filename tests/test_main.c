@@ -4,6 +4,7 @@
 ** tested alone with -DMNEMO_TEST_LIST='"its_list.h"'.
 */
 #include "test.h"
+#include "mnemo.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -20,6 +21,15 @@ static const struct {
     MNEMO_TESTS(ENTRY)
 #undef ENTRY
 };
+
+int mn_test_count_memories(mnemo *db) {
+    char *s = NULL;
+    if (mnemo_stats(db, &s) != MNEMO_OK) return -1;
+    const char *p = strstr(s, "\"memories\":");
+    int n = p ? atoi(p + 11) : -1;
+    mnemo_free(s);
+    return n;
+}
 
 const char *mn_test_path(const char *name) {
     static char path[512];

@@ -63,15 +63,6 @@ static int retain_text(mnemo *db, const char *text) {
     return rc;
 }
 
-static int count_memories(mnemo *db) {
-    char *s = NULL;
-    if (mnemo_stats(db, &s) != MNEMO_OK) return -1;
-    const char *p = strstr(s, "\"memories\":");
-    int n = p ? atoi(p + 11) : -1;
-    mnemo_free(s);
-    return n;
-}
-
 void test_pages__saved_pages_reopen_as_the_same_bank(void) {
     store s = {0};
     mnemo *db;
@@ -85,7 +76,7 @@ void test_pages__saved_pages_reopen_as_the_same_bank(void) {
     mnemo_close(db);
 
     CHECK_INT(open_from("pg-reopen", &s, &db), MNEMO_OK);
-    CHECK_INT(count_memories(db), 2);
+    CHECK_INT(mn_test_count_memories(db), 2);
     mnemo_job *job;
     CHECK_INT(mnemo_recall(db, "{\"query\":\"where does my sister live\"}", &job), MNEMO_OK);
     CHECK_HAS(mnemo_job_result(job), "Lisbon");
@@ -127,7 +118,7 @@ void test_pages__an_unsaved_call_is_gone_after_reopening(void) {
     CHECK_INT(retain_text(db, "not saved"), MNEMO_OK);
     mnemo_close(db);
     CHECK_INT(open_from("pg-lost", &s, &db), MNEMO_OK);
-    CHECK_INT(count_memories(db), 1);
+    CHECK_INT(mn_test_count_memories(db), 1);
     char *out = NULL;
     CHECK_INT(mnemo_list(db, NULL, &out), MNEMO_OK);
     CHECK_HAS(out, "kept");
@@ -148,7 +139,7 @@ void test_pages__an_open_image_is_busy(void) {
     mnemo_close(db);
     /* Closing frees the image: the name opens again, empty. */
     CHECK_INT(mnemo_open("pg-busy", "{\"storage\":\"pages\"}", NULL, &db), MNEMO_OK);
-    CHECK_INT(count_memories(db), 0);
+    CHECK_INT(mn_test_count_memories(db), 0);
     mnemo_close(db);
 }
 
@@ -207,7 +198,7 @@ void test_pages__delete_all_shrinks_the_bank(void) {
     CHECK(s.count < before);
     mnemo_close(db);
     CHECK_INT(open_from("pg-shrink", &s, &db), MNEMO_OK);
-    CHECK_INT(count_memories(db), 0);
+    CHECK_INT(mn_test_count_memories(db), 0);
     CHECK_INT(retain_text(db, "a fresh start"), MNEMO_OK);
     mnemo_close(db);
     store_free(&s);
@@ -232,13 +223,13 @@ void test_pages__survives_every_failed_allocation(void) {
             done = 1;
             break;
         }
-        CHECK_INT(count_memories(db), 1);
+        CHECK_INT(mn_test_count_memories(db), 1);
     }
     CHECK(done);
     CHECK_INT(save(db, &s), 0);
     mnemo_close(db);
     CHECK_INT(open_from("pg-fault", &s, &db), MNEMO_OK);
-    CHECK_INT(count_memories(db), 2);
+    CHECK_INT(mn_test_count_memories(db), 2);
     mnemo_close(db);
     store_free(&s);
 }

@@ -535,6 +535,22 @@ static int need_bank(cli *c, res *r)
 
 /* ---- commands --------------------------------------------------------- */
 
+/* Runs a job call on the request `in` (freed here; NULL when building it
+** failed and r already says why) and reports its result. */
+static void run_job(cli *c, res *r, char *in, int (*call)(mnemo *, const char *, mnemo_job **))
+{
+    if (!in)
+        return;
+    if (need_bank(c, r) != 0) {
+        free(in);
+        return;
+    }
+    mnemo_job *job = NULL;
+    int rc = call(c->db, in, &job);
+    free(in);
+    res_job(r, c, rc, &job);
+}
+
 static void cmd_retain(cli *c, const args *a, res *r)
 {
     const char *text = arg(a, "text"), *msgs = arg(a, "messages");
@@ -554,17 +570,7 @@ static void cmd_retain(cli *c, const args *a, res *r)
     req_str(&q, "source", arg(a, "source"));
     /* Asking for inference lets the core say it ran in manual mode. */
     cJSON_AddBoolToObject(q.o, "infer", !arg(a, "no-infer"));
-    char *in = req_done(&q);
-    if (!in)
-        return;
-    if (need_bank(c, r) != 0) {
-        free(in);
-        return;
-    }
-    mnemo_job *job = NULL;
-    int rc = mnemo_retain(c->db, in, &job);
-    free(in);
-    res_job(r, c, rc, &job);
+    run_job(c, r, req_done(&q), mnemo_retain);
 }
 
 static void cmd_recall(cli *c, const args *a, res *r)
@@ -581,17 +587,7 @@ static void cmd_recall(cli *c, const args *a, res *r)
     req_num(&q, "max_tokens", "max-tokens", arg(a, "max-tokens"), 1);
     req_num(&q, "diversity", "diversity", arg(a, "diversity"), 0);
     req_json(&q, "signals", "signals", arg(a, "signals"));
-    char *in = req_done(&q);
-    if (!in)
-        return;
-    if (need_bank(c, r) != 0) {
-        free(in);
-        return;
-    }
-    mnemo_job *job = NULL;
-    int rc = mnemo_recall(c->db, in, &job);
-    free(in);
-    res_job(r, c, rc, &job);
+    run_job(c, r, req_done(&q), mnemo_recall);
 }
 
 static void cmd_list(cli *c, const args *a, res *r)
@@ -693,17 +689,7 @@ static void cmd_process_pending(cli *c, const args *a, res *r)
 {
     req q = {cJSON_CreateObject(), r};
     req_num(&q, "limit", "limit", arg(a, "limit"), 1);
-    char *in = req_done(&q);
-    if (!in)
-        return;
-    if (need_bank(c, r) != 0) {
-        free(in);
-        return;
-    }
-    mnemo_job *job = NULL;
-    int rc = mnemo_process_pending(c->db, in, &job);
-    free(in);
-    res_job(r, c, rc, &job);
+    run_job(c, r, req_done(&q), mnemo_process_pending);
 }
 
 typedef struct export_sink {
