@@ -26,7 +26,8 @@ export const DIM = 256;
 export const SIZES = [1000, 10000, 100000];
 
 export function dataPath() {
-  return process.env.MNEMO_BENCH_DATA || path.resolve('../shared/bench/longmemeval_s_120.json');
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+  return process.env.MNEMO_BENCH_DATA || path.resolve(root, '../shared/bench/longmemeval_s_120.json');
 }
 
 /* "2023/05/20 (Sat) 02:21" -> "2023-05-20T02:21:00Z", as bench_util.h. */
@@ -55,7 +56,10 @@ export function prepare({ outDir, embedBin, max = 100000 }) {
   const src = dataPath();
   const stamp = path.join(outDir, 'bench.json');
   if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs > fs.statSync(src).mtimeMs &&
-      fs.statSync(stamp).mtimeMs > fs.statSync(embedBin).mtimeMs) return JSON.parse(fs.readFileSync(stamp, 'utf8'));
+      fs.statSync(stamp).mtimeMs > fs.statSync(embedBin).mtimeMs) {
+    const meta = JSON.parse(fs.readFileSync(stamp, 'utf8'));
+    if (meta.max === max) return meta;
+  }
   const ds = JSON.parse(fs.readFileSync(src, 'utf8'));
   const texts = [], index = new Map();
   const id = (s) => {
@@ -131,7 +135,7 @@ export function prepare({ outDir, embedBin, max = 100000 }) {
   for (const q of quality) q.question = texts[q.question];
   fs.writeFileSync(path.join(outDir, 'quality.json'), JSON.stringify(quality));
   fs.writeFileSync(path.join(outDir, 'quality.f32'), Buffer.concat([vecsOf(qq), vecsOf(qturns)]));
-  fs.writeFileSync(stamp, JSON.stringify({ source: path.basename(src), sizes: SIZES.filter((n) => n <= corpus.length), nturns, ncorpus: corpus.length }));
+  fs.writeFileSync(stamp, JSON.stringify({ max, source: path.basename(src), sizes: SIZES.filter((n) => n <= corpus.length), nturns, ncorpus: corpus.length }));
   return JSON.parse(fs.readFileSync(stamp, 'utf8'));
 }
 
@@ -140,8 +144,9 @@ export function prepare({ outDir, embedBin, max = 100000 }) {
 function f32(file, count) {
   const fd = fs.openSync(file, 'r');
   const buf = Buffer.alloc(count * DIM * 4);
-  fs.readSync(fd, buf, 0, buf.length, 0);
+  const got = fs.readSync(fd, buf, 0, buf.length, 0);
   fs.closeSync(fd);
+  if (got !== buf.length) throw new Error(`${file} holds ${got / (DIM * 4)} vectors, ${count} wanted (stale cache? delete build/browser/bench)`);
   return new Float32Array(buf.buffer, buf.byteOffset, count * DIM);
 }
 
