@@ -34,93 +34,82 @@ static size_t norm_name(const char *s, char *out, size_t max) {
     return n;
 }
 
-typedef struct graph {
-    sqlite3_stmt *entity, *link, *relation, *close;
-} graph;
-
-static void graph_free(graph *g) {
-    sqlite3_finalize(g->entity);
-    sqlite3_finalize(g->link);
-    sqlite3_finalize(g->relation);
-    sqlite3_finalize(g->close);
-    memset(g, 0, sizeof *g);
-}
-
-static int entity_id(mnemo *db, graph *g, const char *name, const char *type, int64_t *id) {
+static int entity_id(mnemo *db, const char *name, const char *type, int64_t *id) {
     char norm[160];
     if (!norm_name(name, norm, sizeof norm)) return MNEMO_EINVAL;
-    int rc = g->entity ? MNEMO_OK
-                       : mn_bank_prepare(db,
-                                         "INSERT INTO entities(name, type, norm) VALUES(?,?,?) "
-                                         "ON CONFLICT(norm) DO UPDATE SET type=coalesce(entities.type, excluded.type) "
-                                         "RETURNING id", &g->entity);
+    sqlite3_stmt *st;
+    int rc = mn_bank_cached(db, MN_STMT_UPSERT_ENTITY,
+                            "INSERT INTO entities(name, type, norm) VALUES(?,?,?) "
+                            "ON CONFLICT(norm) DO UPDATE SET type=coalesce(entities.type, excluded.type) "
+                            "RETURNING id", &st);
     if (rc) return rc;
-    sqlite3_reset(g->entity);
-    sqlite3_bind_text(g->entity, 1, name, -1, SQLITE_STATIC);
-    if (type) sqlite3_bind_text(g->entity, 2, type, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(g->entity, 2);
-    sqlite3_bind_text(g->entity, 3, norm, -1, SQLITE_TRANSIENT);
-    int r = sqlite3_step(g->entity);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (type) sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 2);
+    sqlite3_bind_text(st, 3, norm, -1, SQLITE_TRANSIENT);
+    int r = sqlite3_step(st);
     if (r != SQLITE_ROW) {
-        sqlite3_reset(g->entity);
+        sqlite3_reset(st);
         return mn_bank_sqlerr(db, r, "storing an entity");
     }
-    *id = sqlite3_column_int64(g->entity, 0);
-    sqlite3_reset(g->entity);
+    *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
     return MNEMO_OK;
 }
 
-static int link_entity(mnemo *db, graph *g, int64_t rowid, int64_t eid) {
-    int rc = g->link ? MNEMO_OK
-                     : mn_bank_prepare(db, "INSERT OR IGNORE INTO memory_entities(memory_rowid, entity_id) VALUES(?,?)",
-                                       &g->link);
+static int link_entity(mnemo *db, int64_t rowid, int64_t eid) {
+    sqlite3_stmt *st;
+    int rc = mn_bank_cached(db, MN_STMT_LINK_ENTITY,
+                            "INSERT OR IGNORE INTO memory_entities(memory_rowid, entity_id) VALUES(?,?)", &st);
     if (rc) return rc;
-    sqlite3_bind_int64(g->link, 1, rowid);
-    sqlite3_bind_int64(g->link, 2, eid);
-    return mn_bank_write(db, g->link, "linking an entity");
+    sqlite3_bind_int64(st, 1, rowid);
+    sqlite3_bind_int64(st, 2, eid);
+    return mn_bank_write(db, st, "linking an entity");
 }
 
 /* The fact's entities and relations, tied to the memory at rowid. */
-static int graph_add(mnemo *db, graph *g, int64_t rowid, const mn_fact *f, int64_t from) {
+static int graph_add(mnemo *db, int64_t rowid, const mn_fact *f, int64_t from) {
     int rc = MNEMO_OK;
     for (const cJSON *e = f->entities ? f->entities->child : NULL; e && !rc; e = e->next) {
         int64_t id;
         const char *name = cJSON_GetObjectItemCaseSensitive(e, "name")->valuestring;
-        rc = entity_id(db, g, name, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type")), &id);
+        rc = entity_id(db, name, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type")), &id);
         if (rc == MNEMO_EINVAL) { rc = MNEMO_OK; continue; }
-        if (!rc) rc = link_entity(db, g, rowid, id);
+        if (!rc) rc = link_entity(db, rowid, id);
     }
     for (const cJSON *r = f->relations ? f->relations->child : NULL; r && !rc; r = r->next) {
         const char *s = cJSON_GetObjectItemCaseSensitive(r, "subject")->valuestring;
         const char *p = cJSON_GetObjectItemCaseSensitive(r, "predicate")->valuestring;
         const char *o = cJSON_GetObjectItemCaseSensitive(r, "object")->valuestring;
         int64_t sid, oid;
-        rc = entity_id(db, g, s, NULL, &sid);
-        if (!rc) rc = entity_id(db, g, o, NULL, &oid);
+        rc = entity_id(db, s, NULL, &sid);
+        if (!rc) rc = entity_id(db, o, NULL, &oid);
         if (rc == MNEMO_EINVAL) { rc = MNEMO_OK; continue; }
-        if (!rc && !g->relation)
-            rc = mn_bank_prepare(db, "INSERT INTO relations(subject, predicate, object, memory_rowid, valid_from) "
-                                     "VALUES(?,?,?,?,?)", &g->relation);
+        sqlite3_stmt *st;
+        if (!rc)
+            rc = mn_bank_cached(db, MN_STMT_INSERT_RELATION,
+                                "INSERT INTO relations(subject, predicate, object, memory_rowid, valid_from) "
+                                "VALUES(?,?,?,?,?)", &st);
         if (rc) break;
-        sqlite3_bind_int64(g->relation, 1, sid);
-        sqlite3_bind_text(g->relation, 2, p, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(g->relation, 3, oid);
-        sqlite3_bind_int64(g->relation, 4, rowid);
-        sqlite3_bind_int64(g->relation, 5, from);
-        rc = mn_bank_write(db, g->relation, "storing a relation");
+        sqlite3_bind_int64(st, 1, sid);
+        sqlite3_bind_text(st, 2, p, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, oid);
+        sqlite3_bind_int64(st, 4, rowid);
+        sqlite3_bind_int64(st, 5, from);
+        rc = mn_bank_write(db, st, "storing a relation");
     }
     return rc;
 }
 
 /* Ends the relations drawn from a memory's previous text. */
-static int graph_close(mnemo *db, graph *g, int64_t rowid, int64_t at) {
-    int rc = g->close ? MNEMO_OK
-                      : mn_bank_prepare(db, "UPDATE relations SET valid_to=? WHERE memory_rowid=? AND valid_to IS NULL",
-                                        &g->close);
+static int graph_close(mnemo *db, int64_t rowid, int64_t at) {
+    sqlite3_stmt *st;
+    int rc = mn_bank_cached(db, MN_STMT_CLOSE_RELATIONS,
+                            "UPDATE relations SET valid_to=? WHERE memory_rowid=? AND valid_to IS NULL", &st);
     if (rc) return rc;
-    sqlite3_bind_int64(g->close, 1, at);
-    sqlite3_bind_int64(g->close, 2, rowid);
-    return mn_bank_write(db, g->close, "closing relations");
+    sqlite3_bind_int64(st, 1, at);
+    sqlite3_bind_int64(st, 2, rowid);
+    return mn_bank_write(db, st, "closing relations");
 }
 
 typedef struct out_lists {
@@ -231,7 +220,7 @@ static int write_raw(mnemo *db, mn_extract *ex, const wr *w, const float *v, int
 }
 
 /* A new memory from a fact; its id in id[37]. */
-static int write_fact(mnemo *db, mn_extract *ex, graph *g, const wr *w, const float *v, int64_t pid,
+static int write_fact(mnemo *db, mn_extract *ex, const wr *w, const float *v, int64_t pid,
                       int64_t now, const char *reason, char *id, int64_t *rowid, out_lists *o) {
     const mn_fact *f = w->f;
     mn_memory m;
@@ -256,7 +245,7 @@ static int write_fact(mnemo *db, mn_extract *ex, graph *g, const wr *w, const fl
     mn_hash_hex(f->text, f->len, m.hash);
     int rc = mn_memory_insert(db, &m, v, 0, rowid);
     if (!rc) rc = mn_memory_fts_add(db, *rowid, *rowid);
-    if (!rc) rc = graph_add(db, g, *rowid, f, ex->now);
+    if (!rc) rc = graph_add(db, *rowid, f, ex->now);
     if (rc) return rc;
     mn_recall_index_put(db, *rowid, m.text, m.len, m.topics, v);
     memcpy(id, m.id, sizeof m.id);
@@ -280,7 +269,7 @@ static int write_fact(mnemo *db, mn_extract *ex, graph *g, const wr *w, const fl
     return MNEMO_OK;
 }
 
-static int write_update(mnemo *db, mn_extract *ex, graph *g, const wr *w, const float *v, int64_t now,
+static int write_update(mnemo *db, mn_extract *ex, const wr *w, const float *v, int64_t now,
                         out_lists *o) {
     const cand *c = &ex->cands[w->cand];
     const mn_fact *f = w->f;
@@ -309,8 +298,8 @@ static int write_update(mnemo *db, mn_extract *ex, graph *g, const wr *w, const 
     sqlite3_finalize(st);
     if (!rc) rc = mn_memory_fts_add(db, c->rowid, c->rowid);
     if (!rc && v) rc = mn_vectors_store(db, c->rowid, v);
-    if (!rc) rc = graph_close(db, g, c->rowid, ex->now);
-    if (!rc) rc = graph_add(db, g, c->rowid, f, ex->now);
+    if (!rc) rc = graph_close(db, c->rowid, ex->now);
+    if (!rc) rc = graph_add(db, c->rowid, f, ex->now);
     if (!rc && !(nw = mn_memory_snapshot(db, c->rowid))) rc = MNEMO_ENOMEM;
     if (!rc) rc = mn_memory_history(db, c->id, "UPDATE", old, nw, ex->doc, "extracted by " MN_PROMPT_VERSION);
     mn_free(old);
@@ -325,13 +314,13 @@ static int write_update(mnemo *db, mn_extract *ex, graph *g, const wr *w, const 
     return MNEMO_OK;
 }
 
-static int write_supersede(mnemo *db, mn_extract *ex, graph *g, const wr *w, const float *v, int64_t now,
+static int write_supersede(mnemo *db, mn_extract *ex, const wr *w, const float *v, int64_t now,
                            out_lists *o) {
     const cand *c = &ex->cands[w->cand];
     char reason[64], id[37];
     snprintf(reason, sizeof reason, "supersedes %s", c->id);
     int64_t rowid;
-    int rc = write_fact(db, ex, g, w, v, 0, now, reason, id, &rowid, o);
+    int rc = write_fact(db, ex, w, v, 0, now, reason, id, &rowid, o);
     sqlite3_stmt *st = NULL;
     if (!rc) rc = mn_bank_prepare(db, "UPDATE memories SET valid_to=?1, superseded_by=?2, updated_at=?3,"
                                   " pending_id=NULL WHERE rowid=?4", &st);
@@ -344,7 +333,7 @@ static int write_supersede(mnemo *db, mn_extract *ex, graph *g, const wr *w, con
         if (r != SQLITE_DONE) rc = mn_bank_sqlerr(db, r, "superseding a memory");
     }
     sqlite3_finalize(st);
-    if (!rc) rc = graph_close(db, g, c->rowid, ex->now);
+    if (!rc) rc = graph_close(db, c->rowid, ex->now);
     mn_sb oldj, newj;
     mn_sb_init(&oldj);
     mn_sb_init(&newj);
@@ -373,7 +362,6 @@ int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, int vectors_missing, 
     memset(&o, 0, sizeof o);
     mn_sb *lists[6] = {&o.added, &o.removed, &o.learned, &o.changed, &o.superseded, &o.forgotten};
     for (int i = 0; i < 6; i++) mn_sb_init(lists[i]);
-    graph g = {0};
     int64_t now = mn_bank_now(db), pid = 0;
     mn_retain_in *in = ex->in;
     int rc = mn_bank_begin(db);
@@ -400,9 +388,9 @@ int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, int vectors_missing, 
         char id[37];
         int64_t rowid;
         if (w->type == W_RAW) rc = write_raw(db, ex, w, v, pid, now, &o);
-        else if (w->type == W_ADD) rc = write_fact(db, ex, &g, w, v, pid, now, NULL, id, &rowid, &o);
-        else if (w->type == W_UPDATE) rc = write_update(db, ex, &g, w, v, now, &o);
-        else rc = write_supersede(db, ex, &g, w, v, now, &o);
+        else if (w->type == W_ADD) rc = write_fact(db, ex, w, v, pid, now, NULL, id, &rowid, &o);
+        else if (w->type == W_UPDATE) rc = write_update(db, ex, w, v, now, &o);
+        else rc = write_supersede(db, ex, w, v, now, &o);
     }
     for (int i = 0; i < ex->ndels && !rc; i++) {
         const cand *c = &ex->cands[ex->dels[i]];
@@ -419,7 +407,6 @@ int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, int vectors_missing, 
     if (!rc && !ex->pending_id) rc = mn_retain_record_documents(db, in, now);
     for (int i = 0; i < 6 && !rc; i++)
         if (lists[i]->oom) rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory writing the result");
-    graph_free(&g);
     /* The whole result is written before the commit: once committed, the
     ** call cannot fail any more (no allocation is left to do). */
     if (!rc) {
@@ -454,7 +441,6 @@ int mn_apply(mnemo *db, mn_extract *ex, const float *vecs, int vectors_missing, 
     }
 done:
     db->actor = NULL;
-    graph_free(&g);
     for (int i = 0; i < 6; i++) mn_sb_free(lists[i]);
     return rc;
 }

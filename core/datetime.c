@@ -60,6 +60,20 @@ static int64_t month_start(int64_t y, int64_t m) {
     return days_from_civil(y, (int)floor_mod(m - 1, 12) + 1, 1);
 }
 
+int64_t mn_time_month_shift(int64_t day, int months) {
+    int64_t y;
+    int m, d;
+    civil_from_days(day, &y, &m, &d);
+    return month_start(y, m + months);
+}
+
+int mn_time_month_of(int64_t day) {
+    int64_t y;
+    int m, d;
+    civil_from_days(day, &y, &m, &d);
+    return m - 1;
+}
+
 /* ---- parse and format -------------------------------------------------- */
 
 /* ASCII only, on purpose: <ctype.h> answers depend on the locale. */

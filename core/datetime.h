@@ -19,6 +19,12 @@ MN_FUNC int mn_time_parse(const char *s, int64_t *ms);
 #define MN_TIME_ISO_MAX 32
 MN_FUNC void mn_time_format(int64_t ms, char *out);
 
+/* Calendar arithmetic on days since 1970-01-01 (UTC): the first day of the
+** month `months` after the month of `day` (0: its own month), and the month
+** of `day`, 0 for January ... 11 for December. */
+MN_FUNC int64_t mn_time_month_shift(int64_t day, int months);
+MN_FUNC int mn_time_month_of(int64_t day);
+
 /* Finds a time range named in a natural-language query, relative to now_ms:
 ** "yesterday", "today", "last week/month/year", "this week", "N days/weeks/
 ** months ago", "in May" / "last May" (most recent May not after now),

@@ -241,31 +241,6 @@ static int weekday_of(const char *w) {
     return -1;
 }
 
-/* Days from 1970-01-01 to the first day of the month `months` after the
-** month of `day`, via ISO text (datetime.c owns the calendar). */
-static int64_t month_shift(int64_t day, int months) {
-    char iso[MN_TIME_ISO_MAX];
-    mn_time_format(day * DAY_MS, iso);
-    int y = (iso[0] - '0') * 1000 + (iso[1] - '0') * 100 + (iso[2] - '0') * 10 + (iso[3] - '0');
-    int m = (iso[5] - '0') * 10 + (iso[6] - '0') - 1 + months;
-    y += m / 12;
-    m %= 12;
-    char buf[16];
-    buf[0] = (char)('0' + y / 1000 % 10), buf[1] = (char)('0' + y / 100 % 10);
-    buf[2] = (char)('0' + y / 10 % 10), buf[3] = (char)('0' + y % 10);
-    buf[4] = '-', buf[5] = (char)('0' + (m + 1) / 10), buf[6] = (char)('0' + (m + 1) % 10);
-    memcpy(buf + 7, "-01", 4);
-    int64_t ms;
-    return mn_time_parse(buf, &ms) == 0 ? day_of(ms) : day;
-}
-
-/* 0 for January ... 11 for December. */
-static int month_of_day(int64_t day) {
-    char iso[MN_TIME_ISO_MAX];
-    mn_time_format(day * DAY_MS, iso);
-    return (iso[5] - '0') * 10 + (iso[6] - '0') - 1;
-}
-
 /* Future phrases, which query ranges (made for questions about the past)
 ** do not name. */
 static int future_date(const char *t, size_t len, int64_t now, int64_t *ms) {
@@ -289,14 +264,14 @@ static int future_date(const char *t, size_t len, int64_t now, int64_t *ms) {
             if (d == 0 && strcmp(a, "this")) d = 7;
             day = today + d;
         } else if (!strcmp(a, "next") && !strcmp(b, "week")) day = today + 7 - wd_today;
-        else if (!strcmp(a, "next") && !strcmp(b, "month")) day = month_shift(today, 1);
-        else if (!strcmp(a, "next") && !strcmp(b, "year")) day = month_shift(today, 12 - month_of_day(today));
+        else if (!strcmp(a, "next") && !strcmp(b, "month")) day = mn_time_month_shift(today, 1);
+        else if (!strcmp(a, "next") && !strcmp(b, "year")) day = mn_time_month_shift(today, 12 - mn_time_month_of(today));
         else if (!strcmp(a, "in") && number_word(b) > 0) {
             int n = number_word(b);
             if (!strncmp(c, "day", 3)) day = today + n;
             else if (!strncmp(c, "week", 4)) day = today + 7 * n;
-            else if (!strncmp(c, "month", 5)) day = month_shift(today, n);
-            else if (!strncmp(c, "year", 4)) day = month_shift(today, 12 * n);
+            else if (!strncmp(c, "month", 5)) day = mn_time_month_shift(today, n);
+            else if (!strncmp(c, "year", 4)) day = mn_time_month_shift(today, 12 * n);
         }
         if (day != INT64_MIN) {
             *ms = day * DAY_MS;

@@ -1,6 +1,21 @@
 #include "test.h"
 #include "datetime.h"
 
+static int64_t day_at(const char *iso) {
+    int64_t ms = 0;
+    mn_time_parse(iso, &ms);
+    return ms / 86400000;
+}
+
+void test_time__shifts_months_across_years(void) {
+    CHECK_INT(mn_time_month_shift(day_at("2024-11-21"), 1), day_at("2024-12-01"));
+    CHECK_INT(mn_time_month_shift(day_at("2024-11-21"), 2), day_at("2025-01-01"));
+    CHECK_INT(mn_time_month_shift(day_at("2024-03-31"), 0), day_at("2024-03-01"));
+    CHECK_INT(mn_time_month_shift(day_at("2024-03-31"), -3), day_at("2023-12-01"));
+    CHECK_INT(mn_time_month_of(day_at("2024-02-29")), 1);
+    CHECK_INT(mn_time_month_of(day_at("1969-12-31")), 11);
+}
+
 /* -Wmissing-prototypes wants each test declared before it is defined; the
 ** test list declares them all (the list a lone-module build uses, if any). */
 #ifdef MNEMO_TEST_LIST

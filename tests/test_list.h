@@ -7,6 +7,7 @@
     X(test_strbuf__appends_and_escapes_json) \
     /* datetime (core/datetime.c) */ \
     X(test_time__parses_date_and_minutes) \
+    X(test_time__shifts_months_across_years) \
     X(test_time__parses_iso_with_offset) \
     X(test_time__parses_space_lowercase_z_and_fraction) \
     X(test_time__parses_longmemeval_format) \
