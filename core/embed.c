@@ -65,8 +65,6 @@
 
 /* ---- feature hashing ---------------------------------------------------- */
 
-#define FT_SLOTS 512 /* power of two */
-#define FT_MAX 320   /* distinct features counted before a flush (62% load) */
 #define TF_MAX 64
 
 #define SEED_WORD 0x9e3779b97f4a7c15ull
@@ -94,17 +92,6 @@ static const float tf_weight[TF_MAX] = {
     5.11087386f, 5.12713439f, 5.14313473f, 5.15888308f,
 };
 
-typedef struct {
-    uint64_t key[FT_SLOTS]; /* 0 = empty */
-    float wsum[FT_SLOTS];   /* sum of the weights of the occurrences */
-    uint32_t count[FT_SLOTS];
-    uint16_t order[FT_MAX]; /* slots in first-seen order */
-    uint32_t used;
-    double acc[MN_EMBED_DIM];
-    uint64_t prev; /* hash of the previous non-stop word in the sentence */
-    int has_prev;
-} embed_ctx;
-
 /* splitmix64's finaliser: every input bit reaches every output bit. */
 static uint64_t mix64(uint64_t z) {
     z ^= z >> 30;
@@ -115,7 +102,7 @@ static uint64_t mix64(uint64_t z) {
     return z;
 }
 
-static void ft_flush(embed_ctx *c) {
+static void ft_flush(mn_embed_ctx *c) {
     for (uint32_t i = 0; i < c->used; i++) {
         uint32_t s = c->order[i];
         uint64_t key = c->key[s];
@@ -133,10 +120,10 @@ static void ft_flush(embed_ctx *c) {
     c->used = 0;
 }
 
-static void ft_add(embed_ctx *c, uint64_t key, float w) {
+static void ft_add(mn_embed_ctx *c, uint64_t key, float w) {
     if (!key) key = 1;
-    uint32_t s = (uint32_t)(key >> 32) & (FT_SLOTS - 1);
-    while (c->key[s] && c->key[s] != key) s = (s + 1) & (FT_SLOTS - 1);
+    uint32_t s = (uint32_t)(key >> 32) & (MN_EMBED_SLOTS - 1);
+    while (c->key[s] && c->key[s] != key) s = (s + 1) & (MN_EMBED_SLOTS - 1);
     if (c->key[s]) {
         c->wsum[s] += w;
         c->count[s]++;
@@ -146,18 +133,15 @@ static void ft_add(embed_ctx *c, uint64_t key, float w) {
     c->wsum[s] = w;
     c->count[s] = 1;
     c->order[c->used++] = (uint16_t)s;
-    if (c->used == FT_MAX) ft_flush(c);
+    if (c->used == MN_EMBED_MAX) ft_flush(c);
 }
 
-static void on_word(void *ctx, const char *term, size_t len, uint32_t pos,
-                    int flags) {
-    embed_ctx *c = ctx;
+void mn_embed_add(mn_embed_ctx *c, const char *term, size_t len, uint64_t h,
+                  int flags) {
     const unsigned char *t = (const unsigned char *)term;
-    (void)pos;
     if (flags & MN_TOK_SENTENCE_START) c->has_prev = 0;
     if ((flags & MN_TOK_STOP) || len == 0) return;
 
-    uint64_t h = mn_token_hash(term, len);
     ft_add(c, mix64(h ^ SEED_WORD), W_WORD);
 
     if (c->has_prev) {
@@ -178,17 +162,35 @@ static void on_word(void *ctx, const char *term, size_t len, uint32_t pos,
     }
 }
 
-void mn_embed_text(const char *text, size_t len, float *out) {
-    embed_ctx c;
-    memset(c.key, 0, sizeof c.key);
-    memset(c.acc, 0, sizeof c.acc);
-    c.used = 0;
-    c.prev = 0;
-    c.has_prev = 0;
-    if (text && len) mn_token_each(text, len, on_word, &c);
-    ft_flush(&c);
-    for (size_t i = 0; i < MN_EMBED_DIM; i++) out[i] = (float)c.acc[i];
+static void on_word(void *ctx, const char *term, size_t len, uint32_t pos,
+                    int flags) {
+    (void)pos;
+    if (flags & MN_TOK_STOP) { /* only the sentence boundary matters */
+        mn_embed_add(ctx, term, 0, 0, flags);
+        return;
+    }
+    mn_embed_add(ctx, term, len, mn_token_hash(term, len), flags);
+}
+
+void mn_embed_begin(mn_embed_ctx *c) {
+    memset(c->key, 0, sizeof c->key);
+    memset(c->acc, 0, sizeof c->acc);
+    c->used = 0;
+    c->prev = 0;
+    c->has_prev = 0;
+}
+
+void mn_embed_end(mn_embed_ctx *c, float *out) {
+    ft_flush(c);
+    for (size_t i = 0; i < MN_EMBED_DIM; i++) out[i] = (float)c->acc[i];
     mn_vec_normalize(out, MN_EMBED_DIM);
+}
+
+void mn_embed_text(const char *text, size_t len, float *out) {
+    mn_embed_ctx c;
+    mn_embed_begin(&c);
+    if (text && len) mn_token_each(text, len, on_word, &c);
+    mn_embed_end(&c, out);
 }
 
 /* ---- float kernels ------------------------------------------------------ */

@@ -16,6 +16,29 @@
 ** reductions that differ between SIMD widths). Empty text gives zeros. */
 MN_FUNC void mn_embed_text(const char *text, size_t len, float *out);
 
+/* The same, fed word by word, so a caller that tokenizes a text anyway (the
+** recall index) embeds it in the same pass: mn_embed_begin, then
+** mn_embed_add for every word mn_token_each gives (stop words included:
+** they end word pairs), with h = mn_token_hash(term, len) (any value for a
+** stop word), then mn_embed_end. Gives what mn_embed_text gives. The state
+** is about 11 KB, meant for the stack; its fields are embed.c's. */
+#define MN_EMBED_SLOTS 512 /* power of two */
+#define MN_EMBED_MAX 320   /* distinct features counted before a flush */
+typedef struct mn_embed_ctx {
+    uint64_t key[MN_EMBED_SLOTS]; /* 0 = empty */
+    float wsum[MN_EMBED_SLOTS];   /* sum of the weights of the occurrences */
+    uint32_t count[MN_EMBED_SLOTS];
+    uint16_t order[MN_EMBED_MAX]; /* slots in first-seen order */
+    uint32_t used;
+    double acc[MN_EMBED_DIM];
+    uint64_t prev; /* hash of the previous non-stop word in the sentence */
+    int has_prev;
+} mn_embed_ctx;
+MN_FUNC void mn_embed_begin(mn_embed_ctx *c);
+MN_FUNC void mn_embed_add(mn_embed_ctx *c, const char *term, size_t len,
+                          uint64_t h, int flags);
+MN_FUNC void mn_embed_end(mn_embed_ctx *c, float *out);
+
 /* Dot product of two float vectors of n dims. */
 MN_FUNC float mn_vec_dot(const float *a, const float *b, size_t n);
 /* Scales v to unit length (no-op for a zero vector). */

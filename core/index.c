@@ -77,6 +77,7 @@ struct mn_index {
     uint16_t *dtf;     /* ... and their counts */
     uint32_t ndt, dt_cap, dlen;
     int oom;
+    mn_embed_ctx *emb; /* during a put that embeds: the embedder fed per word */
     int8_t *qvec;
 };
 
@@ -195,8 +196,7 @@ static uint32_t term_lookup(const mn_index *ix, const char *s, size_t n) {
 
 /* The id of a term, created (with no postings) if new; MN_DEAD when out of
 ** memory. Each step leaves the dictionary consistent if the next fails. */
-static uint32_t term_intern(mn_index *ix, const char *s, size_t n) {
-    uint64_t h = mn_token_hash(s, n);
+static uint32_t term_intern(mn_index *ix, const char *s, size_t n, uint64_t h) {
     if ((ix->nterms + 1) * 2 > ix->thash_cap) {
         uint32_t nc = ix->thash_cap ? ix->thash_cap * 2 : 1024;
         uint32_t *nt = mn_malloc((size_t)nc * sizeof *nt);
@@ -247,8 +247,11 @@ static uint32_t next_epoch(mn_index *ix) {
 
 static void on_doc_word(void *ctx, const char *s, size_t n, uint32_t pos, int flags) {
     mn_index *ix = ctx;
-    if ((flags & MN_TOK_STOP) || ix->oom) return;
-    uint32_t id = term_intern(ix, s, n);
+    int stop = flags & MN_TOK_STOP;
+    uint64_t h = stop ? 0 : mn_token_hash(s, n);
+    if (ix->emb) mn_embed_add(ix->emb, s, n, h, flags);
+    if (stop || ix->oom) return;
+    uint32_t id = term_intern(ix, s, n, h);
     if (id == MN_DEAD) {
         ix->oom = 1;
         return;
@@ -368,14 +371,23 @@ static void maybe_compact(mn_index *ix) {
         compact(ix);
 }
 
-int mn_index_put(mn_index *ix, int64_t rowid, const char *text, size_t len,
-                 const float *vec) {
+/* emb: when set, the built-in embedder is fed the same words and vec is
+** its vector (one tokenizer pass for both). */
+static int put(mn_index *ix, int64_t rowid, const char *text, size_t len,
+               const float *vec, mn_embed_ctx *emb) {
     /* 1. Tokenize into (term id, tf); this may add dictionary entries. */
     next_epoch(ix);
     ix->ndt = ix->dlen = 0;
     ix->oom = 0;
+    ix->emb = emb;
     mn_token_each(text, len, on_doc_word, ix);
+    ix->emb = NULL;
     if (ix->oom) return -1;
+    float own[MN_EMBED_DIM];
+    if (emb) {
+        mn_embed_end(emb, own);
+        vec = own;
+    }
     if (ix->ndt > UINT16_MAX) ix->ndt = UINT16_MAX; /* fwd_n's limit */
     /* 2. Reserve room for everything the commit writes. */
     for (uint32_t i = 0; i < ix->ndt; i++) {
@@ -418,6 +430,18 @@ int mn_index_put(mn_index *ix, int64_t rowid, const char *text, size_t len,
     map_set(ix, rowid, s);
     maybe_compact(ix);
     return 0;
+}
+
+int mn_index_put(mn_index *ix, int64_t rowid, const char *text, size_t len,
+                 const float *vec) {
+    return put(ix, rowid, text, len, vec, NULL);
+}
+
+int mn_index_put_embedded(mn_index *ix, int64_t rowid, const char *text, size_t len) {
+    if (ix->dim != MN_EMBED_DIM) return put(ix, rowid, text, len, NULL, NULL);
+    mn_embed_ctx emb;
+    mn_embed_begin(&emb);
+    return put(ix, rowid, text, len, NULL, &emb);
 }
 
 void mn_index_remove(mn_index *ix, int64_t rowid) {

@@ -36,6 +36,11 @@ MN_FUNC void mn_index_free(mn_index *ix);
 ** (no vector yet). Returns 0, or -1 when out of memory (index unchanged). */
 MN_FUNC int mn_index_put(mn_index *ix, int64_t rowid, const char *text,
                          size_t len, const float *vec);
+/* As mn_index_put, with the built-in embedder's vector (embed.h), computed
+** in the same tokenizer pass; for an index of MN_EMBED_DIM dims (any other
+** gets no vector). */
+MN_FUNC int mn_index_put_embedded(mn_index *ix, int64_t rowid,
+                                  const char *text, size_t len);
 /* Removes a document; unknown rowids are ignored. */
 MN_FUNC void mn_index_remove(mn_index *ix, int64_t rowid);
 /* Live documents. */

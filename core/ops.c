@@ -8,6 +8,7 @@
 
 #include "budget.h"
 #include "filter.h"
+#include "index.h"
 #include "memory.h"
 #include "recall.h"
 
@@ -272,6 +273,7 @@ int mnemo_stats(mnemo *db, char **out) {
     }
     mn_sb_adds(&sb, ",\"embedder\":{\"model\":");
     mn_sb_json_str(&sb, db->embed_model, strlen(db->embed_model));
-    mn_sb_printf(&sb, ",\"dim\":%d,\"builtin\":%s}}", db->embed_dim, db->builtin_embedder ? "true" : "false");
+    mn_sb_printf(&sb, ",\"dim\":%d,\"builtin\":%s},\"index_bytes\":%zu}", db->embed_dim,
+                 db->builtin_embedder ? "true" : "false", db->index ? mn_index_bytes(db->index) : (size_t)0);
     return take(db, &sb, out);
 }

@@ -84,12 +84,9 @@ void mn_recall_index_put(mnemo *db, int64_t rowid, const char *text, size_t len,
         text = full.p;
         len = full.len;
     }
-    float own[MN_EMBED_DIM];
-    if (!vec && db->builtin_embedder) {
-        mn_embed_text(text, len, own);
-        vec = own;
-    }
-    if (mn_index_put(db->index, rowid, text, len, vec) != 0)
+    int rc = !vec && db->builtin_embedder ? mn_index_put_embedded(db->index, rowid, text, len)
+                                          : mn_index_put(db->index, rowid, text, len, vec);
+    if (rc != 0)
         mn_recall_index_drop(db); /* out of memory: rebuild later, never be wrong */
     mn_sb_free(&full);
 }
@@ -141,18 +138,20 @@ int mn_recall_index_sync(mnemo *db) {
     sqlite3_bind_text(st, 1, db->embed_model, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, db->embed_dim);
     int s;
-    float own[MN_EMBED_DIM];
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const float *vec = NULL;
+        int64_t rowid = sqlite3_column_int64(st, 0);
         const char *text = (const char *)sqlite3_column_text(st, 1);
         size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        int put;
         if (db->builtin_embedder) {
-            mn_embed_text(text, len, own);
-            vec = own;
-        } else if (sqlite3_column_bytes(st, 2) == (int)((size_t)db->embed_dim * sizeof(float))) {
-            vec = sqlite3_column_blob(st, 2);
+            put = mn_index_put_embedded(ix, rowid, text, len);
+        } else {
+            const float *vec = NULL;
+            if (sqlite3_column_bytes(st, 2) == (int)((size_t)db->embed_dim * sizeof(float)))
+                vec = sqlite3_column_blob(st, 2);
+            put = mn_index_put(ix, rowid, text, len, vec);
         }
-        if (mn_index_put(ix, sqlite3_column_int64(st, 0), text, len, vec) != 0) {
+        if (put != 0) {
             rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory building the recall index");
             break;
         }

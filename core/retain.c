@@ -470,8 +470,9 @@ int mnemo_retain(mnemo *db, const char *input_json, mnemo_job **out) {
         return mn_job_hand_over(job, out);
     }
     /* Built-in vectors are a pure function of the text and are never stored:
-    ** compute them now only for a live recall index (else it builds them). */
-    if (db->builtin_embedder && !db->index) on_vectors(job, NULL, NULL);
+    ** a live recall index computes them as it takes each text in (one
+    ** tokenizer pass for both), else its build does. */
+    if (db->builtin_embedder) on_vectors(job, NULL, NULL);
     else mn_vectors_start(job, s->texts, s->lens, s->nembed, on_vectors);
     return mn_job_hand_over(job, out);
 }

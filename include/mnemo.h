@@ -353,9 +353,11 @@ MNEMO_API int mnemo_history(mnemo *db, const char *id, char **out);
 /* Counts and sizes: {"memories", "invalid", "vectors", "documents",
 ** "history", "entities", "relations", "pending", "embedder",
 ** "schema_version", "bytes", "llm_today": {"calls", "prompt_tokens",
-** "completion_tokens"}}. "vectors"
+** "completion_tokens"}, "index_bytes"}. "vectors"
 ** counts stored vectors of a host model; the built-in embedder's vectors are
-** recomputed from the text when the recall index is built, never stored. */
+** recomputed from the text when the recall index is built, never stored.
+** "bytes" is the database's size; "index_bytes" the memory this handle's
+** recall index holds (0 until the first recall builds it). */
 MNEMO_API int mnemo_stats(mnemo *db, char **out);
 
 /*

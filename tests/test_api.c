@@ -75,6 +75,15 @@ void test_api__open_creates_a_bank_and_reopens_it(void) {
     CHECK_INT(mnemo_stats(db, &s), MNEMO_OK);
     CHECK_HAS(s, "\"memories\":1,");
     CHECK_HAS(s, "\"schema_version\":2");
+    /* The recall index is built by the first recall, not by opening. */
+    CHECK_HAS(s, "\"index_bytes\":0}");
+    mnemo_free(s);
+    char *q = recall(db, "{\"query\":\"where do I live\"}");
+    CHECK_HAS(q, "Lisbon");
+    free(q);
+    CHECK_INT(mnemo_stats(db, &s), MNEMO_OK);
+    CHECK(strstr(s, "\"index_bytes\":0}") == NULL);
+    CHECK(strstr(s, "\"index_bytes\":") != NULL);
     mnemo_free(s);
     mnemo_close(db);
 }

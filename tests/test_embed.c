@@ -1,5 +1,6 @@
 #include "test.h"
 #include "embed.h"
+#include "token.h"
 
 #include <math.h>
 
@@ -11,6 +12,7 @@ void test_embed__empty_text_is_zero(void);
 void test_embed__dot_i8_matches_scalar(void);
 void test_embed__quantize_round_trips_within_tolerance(void);
 void test_embed__dot_i8_handles_extremes(void);
+void test_embed__fed_word_by_word_gives_the_same_vector(void);
 
 static uint32_t rng_state;
 
@@ -191,4 +193,40 @@ void test_embed__dot_i8_handles_extremes(void) {
     }
     for (size_t n = 0; n <= 300; n++)
         CHECK_INT(mn_vec_dot_i8(a, b, n), mn_vec_dot_i8_scalar(a, b, n));
+}
+
+static void feed(void *ctx, const char *term, size_t len, uint32_t pos, int flags) {
+    (void)pos;
+    mn_embed_add(ctx, term, len, mn_token_hash(term, len), flags);
+}
+
+/* The recall index embeds while it tokenizes (mn_embed_begin/add/end): it
+** must store exactly the vector mn_embed_text gives, bit for bit. */
+void test_embed__fed_word_by_word_gives_the_same_vector(void) {
+    static char big[20000]; /* past one counting chunk, with sentences */
+    size_t len = 0;
+    rng_state = 777;
+    while (len + 12 < sizeof big) {
+        int wl = 1 + (int)(rng() % 9);
+        for (int i = 0; i < wl; i++) big[len++] = (char)('a' + rng() % 26);
+        big[len++] = (rng() % 8) ? ' ' : '.';
+    }
+    big[len] = 0;
+    float a[MN_EMBED_DIM], b[MN_EMBED_DIM];
+    mn_embed_ctx c;
+    for (size_t t = 0; t <= sizeof sample_texts / sizeof *sample_texts; t++) {
+        const char *s = t < sizeof sample_texts / sizeof *sample_texts ? sample_texts[t] : big;
+        mn_embed_text(s, strlen(s), a);
+        mn_embed_begin(&c);
+        mn_token_each(s, strlen(s), feed, &c);
+        mn_embed_end(&c, b);
+        CHECK(memcmp(a, b, sizeof a) == 0);
+    }
+    /* Stop words fed with any hash change nothing: they only end pairs. */
+    const char *q = "the dark mode. and the editor";
+    mn_embed_text(q, strlen(q), a);
+    mn_embed_begin(&c);
+    mn_token_each(q, strlen(q), feed, &c);
+    mn_embed_end(&c, b);
+    CHECK(memcmp(a, b, sizeof a) == 0);
 }

@@ -3,6 +3,7 @@
 
 #include "test.h"
 #include "index.h"
+#include "embed.h"
 
 #define DIM 8
 
@@ -362,4 +363,39 @@ void test_index__survives_allocation_failure(void) {
     CHECK_INT(mn_index_count(ix), 257);
     mn_index_free(ref);
     mn_index_free(ix);
+}
+
+/* mn_index_put_embedded stores the built-in embedder's vector of the text,
+** computed in the same pass: the same answers as a put given that vector. */
+void test_index__put_embedded_stores_the_builtin_vector(void) {
+    mn_index *a = mn_index_new(MN_EMBED_DIM), *b = mn_index_new(MN_EMBED_DIM);
+    CHECK(a && b);
+    float v[MN_EMBED_DIM];
+    for (size_t i = 0; i < NCORPUS; i++) {
+        mn_embed_text(corpus[i], strlen(corpus[i]), v);
+        CHECK_INT(mn_index_put(a, (int64_t)i + 1, corpus[i], strlen(corpus[i]), v), 0);
+        CHECK_INT(mn_index_put_embedded(b, (int64_t)i + 1, corpus[i], strlen(corpus[i])), 0);
+    }
+    CHECK(same_answers(a, b, "puppy shoes"));
+    CHECK(same_answers(a, b, "where does my sister live?"));
+    const char *q = "my dog Max";
+    mn_embed_text(q, strlen(q), v);
+    mn_hit ha[8], hb[8];
+    int na = mn_index_vector(a, v, NULL, 8, ha), nb = mn_index_vector(b, v, NULL, 8, hb);
+    CHECK_INT(na, (int)NCORPUS);
+    CHECK_INT(nb, na);
+    for (int i = 0; i < na; i++) {
+        CHECK_INT(hb[i].rowid, ha[i].rowid);
+        CHECK(hb[i].score == ha[i].score);
+    }
+    CHECK(fabs(mn_index_similarity(b, 1, 4) - mn_index_similarity(a, 1, 4)) < 1e-6);
+    mn_index_free(a);
+    mn_index_free(b);
+    /* An index of another width gets no vector from it. */
+    mn_index *c = mn_index_new(DIM);
+    CHECK(c);
+    CHECK_INT(mn_index_put_embedded(c, 1, corpus[0], strlen(corpus[0])), 0);
+    CHECK_INT(mn_index_vector(c, (float[DIM]){1}, NULL, 8, ha), 0);
+    CHECK_INT(bm25(c, "puppy", 8, ha), 1);
+    mn_index_free(c);
 }

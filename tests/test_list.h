@@ -59,6 +59,7 @@
     X(test_embed__dot_i8_matches_scalar) \
     X(test_embed__quantize_round_trips_within_tolerance) \
     X(test_embed__dot_i8_handles_extremes) \
+    X(test_embed__fed_word_by_word_gives_the_same_vector) \
     /* index (core/index.c) */ \
     X(test_index__scores_bm25_like_the_formula) \
     X(test_index__ranks_rare_word_first) \
@@ -72,6 +73,7 @@
     X(test_index__respects_allow_list) \
     X(test_index__compacts_tombstones) \
     X(test_index__survives_allocation_failure) \
+    X(test_index__put_embedded_stores_the_builtin_vector) \
     /* filter (core/filter.c) */ \
     X(test_filter__matches_metadata_equality) \
     X(test_filter__rejects_unknown_operator) \
