@@ -29,10 +29,14 @@
 #define MN_DEAD UINT32_MAX
 #define MN_QTERMS 64 /* distinct query words used; the rest are ignored */
 
-typedef struct posting {
-    uint32_t slot;
-    uint16_t tf; /* clamped */
-} posting;
+/* A posting is one word: the slot in its high 24 bits, the term frequency
+** (clamped to 255, where BM25 saturated long before) in its low 8. Half the
+** size of a struct, and postings are most of the index. */
+typedef uint32_t posting;
+#define MAX_SLOTS (1u << 24)
+#define POSTING(slot, tf) ((uint32_t)(slot) << 8 | (uint32_t)((tf) < 255 ? (tf) : 255))
+#define P_SLOT(p) ((p) >> 8)
+#define P_TF(p) ((p) & 255u)
 
 typedef struct term {
     uint64_t hash;
@@ -276,10 +280,8 @@ static void on_doc_word(void *ctx, const char *s, size_t n, uint32_t pos, int fl
     ix->dtf[ix->ndt++] = 1;
 }
 
-static int reserve_slots(mn_index *ix, uint32_t need) {
-    if (need <= ix->cap) return 0;
-    size_t nc = ix->cap ? (size_t)ix->cap * 2 : 256;
-    if (nc > UINT32_MAX - 1) return -1;
+/* Grows every per-slot array to nc slots. */
+static int grow_slots(mn_index *ix, size_t nc) {
     /* Every array grows to nc before cap moves: a failure in the middle
     ** leaves some arrays larger than cap, which is harmless. */
     if (grow(&ix->rowid, sizeof(int64_t), nc) || grow(&ix->len, 4, nc) ||
@@ -293,6 +295,18 @@ static int reserve_slots(mn_index *ix, uint32_t need) {
     memset(ix->stamp + ix->cap, 0, (nc - ix->cap) * sizeof(uint32_t));
     ix->cap = (uint32_t)nc;
     return 0;
+}
+
+static int reserve_slots(mn_index *ix, uint32_t need) {
+    if (need <= ix->cap) return 0;
+    if (need > MAX_SLOTS) return -1;
+    size_t nc = ix->cap ? (size_t)ix->cap * 2 : 256;
+    return grow_slots(ix, nc < MAX_SLOTS ? nc : MAX_SLOTS);
+}
+
+int mn_index_reserve(mn_index *ix, size_t docs) {
+    if (docs > MAX_SLOTS) return -1;
+    return docs <= ix->cap ? 0 : grow_slots(ix, docs);
 }
 
 static int reserve_map(mn_index *ix) {
@@ -345,11 +359,8 @@ static void compact(mn_index *ix) {
         term *e = &ix->terms[t];
         uint32_t k = 0;
         for (uint32_t i = 0; i < e->n; i++) {
-            uint32_t ns = remap[e->post[i].slot];
-            if (ns != MN_DEAD) {
-                e->post[k].slot = ns;
-                e->post[k++].tf = e->post[i].tf;
-            }
+            uint32_t ns = remap[P_SLOT(e->post[i])];
+            if (ns != MN_DEAD) e->post[k++] = POSTING(ns, P_TF(e->post[i]));
         }
         e->n = k;
         if (!k) { /* a word no live document has any more: give back its room */
@@ -393,14 +404,16 @@ static int put(mn_index *ix, int64_t rowid, const char *text, size_t len,
     for (uint32_t i = 0; i < ix->ndt; i++) {
         term *e = &ix->terms[ix->dt[i]];
         if (e->n == e->cap) {
-            uint32_t nc = e->cap ? e->cap * 2 : 4;
+            /* 1.5x: most words stay rare, and slack here is most of the
+            ** index's slack. */
+            uint32_t nc = e->cap ? e->cap + e->cap / 2 : 4;
             if (grow(&e->post, sizeof(posting), nc)) return -1;
             e->cap = nc;
         }
     }
     if (ix->nfwd + ix->ndt > ix->fwd_cap) {
-        size_t nc = ix->fwd_cap ? ix->fwd_cap * 2 : 4096;
-        while (nc < ix->nfwd + ix->ndt) nc *= 2;
+        size_t nc = ix->fwd_cap ? ix->fwd_cap + ix->fwd_cap / 2 : 4096;
+        while (nc < ix->nfwd + ix->ndt) nc += nc / 2;
         if (grow(&ix->fwd, 4, nc)) return -1;
         ix->fwd_cap = nc;
     }
@@ -416,8 +429,7 @@ static int put(mn_index *ix, int64_t rowid, const char *text, size_t len,
     ix->fwd_n[s] = (uint16_t)ix->ndt;
     for (uint32_t i = 0; i < ix->ndt; i++) {
         term *e = &ix->terms[ix->dt[i]];
-        e->post[e->n].slot = s;
-        e->post[e->n++].tf = ix->dtf[i];
+        e->post[e->n++] = POSTING(s, ix->dtf[i]);
         e->df++;
         ix->fwd[ix->nfwd++] = ix->dt[i];
     }
@@ -551,11 +563,11 @@ static int lexical(mn_index *ix, int sig, const qterms *q, const mn_allow *allow
         float idf = (float)log(1.0 + (N - e->df + 0.5) / (e->df + 0.5));
         float w = sig == SIG_TERMS ? 1.0f : idf;
         for (uint32_t j = 0; j < e->n; j++) {
-            uint32_t s = e->post[j].slot;
+            uint32_t s = P_SLOT(e->post[j]);
             if (len[s] == MN_DEAD || (allow && stamp[s] != gen)) continue;
             float add = w;
             if (sig == SIG_BM25) {
-                float tf = e->post[j].tf;
+                float tf = (float)P_TF(e->post[j]);
                 add = w * tf * (k1 + 1) / (tf + c0 + c1 * (float)len[s]);
             }
             /* Every contribution is > 0, so 0 means untouched. */

@@ -32,6 +32,13 @@ typedef struct mn_allow {
 MN_FUNC mn_index *mn_index_new(int dim);
 MN_FUNC void mn_index_free(mn_index *ix);
 
+/* Makes room for `docs` documents in all, so an index built from a table of
+** known size grows its per-document arrays once, not by doubling (whose
+** peak holds old and new at once). Returns 0, or -1 when out of memory.
+** An index holds at most 16,777,216 documents (its postings pack a document
+** in 24 bits); puts past that fail as out of memory. */
+MN_FUNC int mn_index_reserve(mn_index *ix, size_t docs);
+
 /* Adds or replaces a document. `vec` (dim floats, unit length) may be NULL
 ** (no vector yet). Returns 0, or -1 when out of memory (index unchanged). */
 MN_FUNC int mn_index_put(mn_index *ix, int64_t rowid, const char *text,

@@ -127,6 +127,18 @@ int mn_recall_index_sync(mnemo *db) {
     mn_index *ix = mn_index_new(db->embed_dim);
     if (!ix) return mn_bank_err(db, MNEMO_ENOMEM, "out of memory building the recall index");
     sqlite3_stmt *st;
+    /* count(*) without a WHERE reads the smallest index, not the table;
+    ** superseded rows make it a slight overestimate. */
+    rc = mn_bank_prepare(db, "SELECT count(*) FROM memories", &st);
+    if (!rc) {
+        if (sqlite3_step(st) == SQLITE_ROW && mn_index_reserve(ix, (size_t)sqlite3_column_int64(st, 0)))
+            rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory building the recall index");
+        sqlite3_finalize(st);
+    }
+    if (rc) {
+        mn_index_free(ix);
+        return rc;
+    }
     rc = mn_bank_prepare(db,
                          "SELECT m.rowid, " INDEX_TEXT_SQL ", v.vec FROM memories m LEFT JOIN vectors v "
                          "ON v.memory_rowid = m.rowid AND v.model = ?1 AND v.dim = ?2 "

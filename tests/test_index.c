@@ -399,3 +399,35 @@ void test_index__put_embedded_stores_the_builtin_vector(void) {
     CHECK_INT(bm25(c, "puppy", 8, ha), 1);
     mn_index_free(c);
 }
+
+/* mn_index_reserve sizes the per-document arrays once; what the index
+** answers does not change, and it refuses more than 2^24 documents. */
+void test_index__reserve_makes_room_once(void) {
+    mn_index *a = mn_index_new(DIM), *b = mn_index_new(DIM);
+    CHECK(a && b);
+    CHECK_INT(mn_index_reserve(b, 1000), 0);
+    size_t reserved = mn_index_bytes(b);
+    CHECK(reserved >= 1000 * (DIM + 8));
+    CHECK_INT(mn_index_reserve(b, 10), 0); /* never shrinks */
+    CHECK(mn_index_bytes(b) == reserved);
+    char text[64];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(text, sizeof text, "note %d about %s", i, corpus[i % NCORPUS]);
+        CHECK_INT(put(a, i + 1, text), 0);
+        CHECK_INT(put(b, i + 1, text), 0);
+    }
+    CHECK(same_answers(a, b, "golden retriever puppy"));
+    CHECK(same_answers(a, b, "Lisbon architect"));
+    CHECK_INT(mn_index_reserve(b, (size_t)1 << 25), -1);
+    CHECK_INT((int)mn_index_count(b), 1000);
+    /* A word repeated past the clamp (255) still counts, and most. */
+    static char many[4000];
+    size_t n = 0;
+    for (int i = 0; i < 300 && n + 8 < sizeof many; i++) n += (size_t)snprintf(many + n, sizeof many - n, "heron ");
+    CHECK_INT(mn_index_put(b, 5000, many, n, NULL), 0);
+    mn_hit h[4];
+    CHECK(bm25(b, "heron", 4, h) >= 2);
+    CHECK_INT(h[0].rowid, 5000);
+    mn_index_free(a);
+    mn_index_free(b);
+}

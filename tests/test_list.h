@@ -74,6 +74,7 @@
     X(test_index__compacts_tombstones) \
     X(test_index__survives_allocation_failure) \
     X(test_index__put_embedded_stores_the_builtin_vector) \
+    X(test_index__reserve_makes_room_once) \
     /* filter (core/filter.c) */ \
     X(test_filter__matches_metadata_equality) \
     X(test_filter__rejects_unknown_operator) \
