@@ -41,6 +41,8 @@ struct mnemo {
     int pages;                /* a page bank (pages.c): memory image, host-persisted */
     struct mn_index *index;   /* recall index, built lazily; NULL until then */
     int64_t index_version;    /* PRAGMA data_version the index reflects */
+    int64_t index_next;       /* while being built: the next rowid to read */
+    int index_complete;       /* 0 while mnemo_warm has built only part */
     struct mnemo_job *jobs;   /* open jobs, freed by mnemo_close */
     mn_llm_conf llm;          /* LLM extraction settings and budgets */
     const char *actor;        /* who history says made a change: NULL is "user" */

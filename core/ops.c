@@ -231,6 +231,14 @@ int mnemo_history(mnemo *db, const char *id, char **out) {
     return take(db, &sb, out);
 }
 
+int mnemo_warm(mnemo *db, int max_memories, int *done) {
+    CHECK_DB(db);
+    if (!done) return mn_bank_err(db, MNEMO_EINVAL, "done is NULL");
+    *done = 0;
+    if (max_memories < 1) return mn_bank_err(db, MNEMO_EINVAL, "max_memories must be at least 1");
+    return mn_recall_index_warm(db, max_memories, done);
+}
+
 int mnemo_stats(mnemo *db, char **out) {
     CHECK_DB(db);
     if (!out) return mn_bank_err(db, MNEMO_EINVAL, "out is NULL");

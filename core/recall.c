@@ -116,20 +116,15 @@ void mn_recall_index_drop(mnemo *db) {
     db->index = NULL;
 }
 
-int mn_recall_index_sync(mnemo *db) {
-    int64_t v = 0;
-    int rc = data_version(db, &v);
-    if (rc) return rc;
-    /* data_version moves only for other connections' commits: this handle's
-    ** own writes update the index as they happen. */
-    if (db->index && v == db->index_version) return MNEMO_OK;
+/* A fresh, empty index sized for the table, to be filled by build_step. */
+static int build_start(mnemo *db, int64_t version) {
     mn_recall_index_drop(db);
     mn_index *ix = mn_index_new(db->embed_dim);
     if (!ix) return mn_bank_err(db, MNEMO_ENOMEM, "out of memory building the recall index");
     sqlite3_stmt *st;
     /* count(*) without a WHERE reads the smallest index, not the table;
     ** superseded rows make it a slight overestimate. */
-    rc = mn_bank_prepare(db, "SELECT count(*) FROM memories", &st);
+    int rc = mn_bank_prepare(db, "SELECT count(*) FROM memories", &st);
     if (!rc) {
         if (sqlite3_step(st) == SQLITE_ROW && mn_index_reserve(ix, (size_t)sqlite3_column_int64(st, 0)))
             rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory building the recall index");
@@ -139,17 +134,35 @@ int mn_recall_index_sync(mnemo *db) {
         mn_index_free(ix);
         return rc;
     }
-    rc = mn_bank_prepare(db,
-                         "SELECT m.rowid, " INDEX_TEXT_SQL ", v.vec FROM memories m LEFT JOIN vectors v "
-                         "ON v.memory_rowid = m.rowid AND v.model = ?1 AND v.dim = ?2 "
-                         "WHERE m.valid_to IS NULL ORDER BY m.rowid", &st);
+    db->index = ix;
+    db->index_version = version;
+    db->index_next = 0;
+    db->index_complete = 0;
+    return MNEMO_OK;
+}
+
+/* Indexes up to max rows (all when max < 0) from rowid index_next on.
+** The index is live while partial: this handle's own writes go into it as
+** they happen, so rows behind index_next stay right, and rows ahead of it
+** are read as they are when the scan gets there (a row put twice is simply
+** replaced). */
+static int build_step(mnemo *db, int64_t max) {
+    sqlite3_stmt *st;
+    int rc = mn_bank_prepare(db,
+                             "SELECT m.rowid, " INDEX_TEXT_SQL ", v.vec FROM memories m LEFT JOIN vectors v "
+                             "ON v.memory_rowid = m.rowid AND v.model = ?1 AND v.dim = ?2 "
+                             "WHERE m.valid_to IS NULL AND m.rowid >= ?3 ORDER BY m.rowid LIMIT ?4", &st);
     if (rc) {
-        mn_index_free(ix);
+        mn_recall_index_drop(db);
         return rc;
     }
     sqlite3_bind_text(st, 1, db->embed_model, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, db->embed_dim);
+    sqlite3_bind_int64(st, 3, db->index_next);
+    sqlite3_bind_int64(st, 4, max);
+    mn_index *ix = db->index;
     int s;
+    int64_t rows = 0;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t rowid = sqlite3_column_int64(st, 0);
         const char *text = (const char *)sqlite3_column_text(st, 1);
@@ -167,16 +180,41 @@ int mn_recall_index_sync(mnemo *db) {
             rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory building the recall index");
             break;
         }
+        db->index_next = rowid + 1;
+        rows++;
     }
     if (!rc && s != SQLITE_DONE) rc = mn_bank_sqlerr(db, s, "building the recall index");
     sqlite3_finalize(st);
     if (rc) {
-        mn_index_free(ix);
+        mn_recall_index_drop(db);
         return rc;
     }
-    db->index = ix;
-    db->index_version = v;
+    if (max < 0 || rows < max) db->index_complete = 1;
     return MNEMO_OK;
+}
+
+/* Starts over when there is no index or another connection wrote since it
+** was started (data_version moves only for other connections' commits:
+** this handle's own writes update the index as they happen). */
+static int build_begin(mnemo *db) {
+    int64_t v = 0;
+    int rc = data_version(db, &v);
+    if (rc) return rc;
+    if (db->index && v == db->index_version) return MNEMO_OK;
+    return build_start(db, v);
+}
+
+int mn_recall_index_sync(mnemo *db) {
+    int rc = build_begin(db);
+    if (!rc && !db->index_complete) rc = build_step(db, -1);
+    return rc;
+}
+
+int mn_recall_index_warm(mnemo *db, int max, int *done) {
+    int rc = build_begin(db);
+    if (!rc && !db->index_complete) rc = build_step(db, max);
+    *done = !rc && db->index_complete;
+    return rc;
 }
 
 /* ---- the query ---- */

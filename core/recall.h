@@ -18,6 +18,9 @@ MN_FUNC void mn_recall_index_remove(mnemo *db, int64_t rowid);
 MN_FUNC void mn_recall_index_drop(mnemo *db);
 /* Makes sure the index reflects the database (built or rebuilt as needed). */
 MN_FUNC int mn_recall_index_sync(mnemo *db);
+/* Builds up to max more rows of the index (see mnemo_warm); *done = 1 once
+** it is complete. */
+MN_FUNC int mn_recall_index_warm(mnemo *db, int max, int *done);
 
 /* What the index reads of a memory: its text, then its topics (a JSON
 ** array, or NULL) on a line of their own, so that "User uses Python" with

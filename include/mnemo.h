@@ -350,6 +350,17 @@ MNEMO_API int mnemo_delete_all(mnemo *db);
 ** Known for deleted memories too; MNEMO_ENOTFOUND if the id never existed. */
 MNEMO_API int mnemo_history(mnemo *db, const char *id, char **out);
 
+/*
+** Builds part of the recall index ahead of the first recall: up to
+** max_memories more memories a call; *done = 1 once the index is complete.
+** The first recall of a handle builds the whole index at once (about half a
+** second for 10k long memories in a browser); a host that calls this in
+** idle time after opening spreads that cost out of the user's way (the npm
+** package does). A recall finishes whatever is left. Writes in between are
+** fine: they update the partial index as they would the complete one.
+*/
+MNEMO_API int mnemo_warm(mnemo *db, int max_memories, int *done);
+
 /* Counts and sizes: {"memories", "invalid", "vectors", "documents",
 ** "history", "entities", "relations", "pending", "embedder",
 ** "schema_version", "bytes", "llm_today": {"calls", "prompt_tokens",

@@ -590,3 +590,92 @@ void test_api__calls_on_a_failed_handle_are_refused(void) {
     CHECK_INT(mnemo_stats(NULL, &out), MNEMO_EMISUSE);
     mnemo_close(db);
 }
+
+/* The ids in a retain result's "added", in order, into ids[n][37]. */
+static int added_ids(const char *json, char ids[][37], int max) {
+    int n = 0;
+    for (const char *p = json; n < max && (p = strstr(p, "{\"id\":\"")) != NULL; p += 7) {
+        memcpy(ids[n], p + 7, 36);
+        ids[n++][36] = 0;
+    }
+    return n;
+}
+
+static char *update_text(mnemo *db, const char *id, const char *text) {
+    char patch[256];
+    snprintf(patch, sizeof patch, "{\"text\":\"%s\"}", text);
+    mnemo_job *job;
+    if (mnemo_update(db, id, patch, &job) != MNEMO_OK) return NULL;
+    return run(job);
+}
+
+/* mnemo_warm builds the index in steps; writes between steps, behind and
+** ahead of where the build is, end up exactly as a fresh build sees them. */
+void test_api__warm_builds_the_index_in_steps(void) {
+    const char *path = mn_test_path("warm.db");
+    mnemo *db;
+    CHECK_INT(mnemo_open(path, "{\"seed\":3}", NULL, &db), MNEMO_OK);
+    static char items[300 * 96];
+    size_t len = (size_t)snprintf(items, sizeof items, "{\"items\":[");
+    for (int i = 0; i < 300; i++)
+        len += (size_t)snprintf(items + len, sizeof items - len, "%s{\"text\":\"note %d: the heron by lake %d\"}",
+                                i ? "," : "", i, i % 17);
+    snprintf(items + len, sizeof items - len, "]}");
+    char *r = retain(db, items);
+    CHECK(r);
+    static char ids[300][37];
+    CHECK_INT(added_ids(r, ids, 300), 300);
+    free(r);
+    mnemo_close(db);
+
+    CHECK_INT(mnemo_open(path, NULL, NULL, &db), MNEMO_OK);
+    int done = 7;
+    CHECK_INT(mnemo_warm(db, 0, &done), MNEMO_EINVAL);
+    CHECK_INT(mnemo_warm(db, 10, NULL), MNEMO_EINVAL);
+    CHECK_INT(mnemo_warm(NULL, 10, &done), MNEMO_EMISUSE);
+    CHECK_INT(mnemo_warm(db, 120, &done), MNEMO_OK);
+    CHECK_INT(done, 0);
+    char *s;
+    CHECK_INT(mnemo_stats(db, &s), MNEMO_OK);
+    CHECK(strstr(s, "\"index_bytes\":0}") == NULL); /* a partial index exists */
+    mnemo_free(s);
+    /* Writes behind the build (rows 1..120) and ahead of it. */
+    free(update_text(db, ids[5], "a kingfisher by the river"));
+    CHECK_INT(mnemo_delete(db, ids[6]), MNEMO_OK);
+    free(update_text(db, ids[250], "a cormorant on the pier"));
+    CHECK_INT(mnemo_delete(db, ids[251]), MNEMO_OK);
+    r = retain(db, "{\"text\":\"a kingfisher again, at dawn\"}");
+    free(r);
+    int calls = 1;
+    while (!done && calls < 10) {
+        CHECK_INT(mnemo_warm(db, 120, &done), MNEMO_OK);
+        calls++;
+    }
+    CHECK_INT(done, 1);
+    CHECK_INT(calls, 3);
+    CHECK_INT(mnemo_warm(db, 120, &done), MNEMO_OK); /* complete: a no-op */
+    CHECK_INT(done, 1);
+
+    /* A second handle builds from scratch: both answer alike. */
+    mnemo *fresh;
+    CHECK_INT(mnemo_open(path, NULL, NULL, &fresh), MNEMO_OK);
+    const char *queries[] = {"{\"query\":\"kingfisher\"}", "{\"query\":\"cormorant pier\"}",
+                             "{\"query\":\"note 6 heron\",\"limit\":5}", "{\"query\":\"note 251\",\"limit\":3}"};
+    for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+        char *a = recall(db, queries[q]), *b = recall(fresh, queries[q]);
+        CHECK(a && b);
+        char ia[4][37], ib[4][37];
+        int na = added_ids(a, ia, 4), nb = added_ids(b, ib, 4);
+        CHECK_INT(na, nb);
+        for (int i = 0; i < na && i < nb; i++) CHECK_STR(ia[i], ib[i]);
+        if (q < 2) CHECK(na >= 1);
+        free(a);
+        free(b);
+    }
+    char *k = recall(db, "{\"query\":\"kingfisher\"}");
+    CHECK_HAS(k, ids[5]);
+    CHECK(strstr(k, ids[6]) == NULL);
+    free(k);
+    mnemo_close(fresh);
+    mnemo_close(db);
+}

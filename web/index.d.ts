@@ -108,6 +108,8 @@ export interface OpenOptions {
   readonly?: boolean;
   /** The core's "llm" open options: json_schema, candidates, max_deletes, max_calls_per_day, ... */
   llmOptions?: Record<string, Json>;
+  /** Build the recall index in small idle-time steps after opening a stored bank (default true); false leaves it all to the first recall. */
+  warm?: boolean;
 }
 
 export interface Message {
@@ -234,6 +236,8 @@ export class Mnemo {
   deleteAll(): Promise<void>;
   /** Oldest first; MNEMO_ENOTFOUND if the id never existed. */
   history(id: string): Promise<HistoryEvent[]>;
+  /** Settles when the recall index built after opening is complete (see OpenOptions.warm); at once when there is nothing to warm. */
+  readonly warmed: Promise<void>;
   stats(): Promise<Record<string, Json>>;
   /** JSON Lines, one record a line. */
   export(): Promise<string>;

@@ -127,3 +127,40 @@ test('a file that is not a bank is refused with MNEMO_ECORRUPT, and left alone',
   await assert.rejects(Mnemo.open({ bank: 'n', storage: file }), (e) => e instanceof MnemoError && e.code === 'MNEMO_ECORRUPT');
   assert.deepEqual(fs.readFileSync(file), before);
 });
+
+test('a stored bank builds its recall index in idle steps after opening (warm), or leaves it to the first recall', async () => {
+  const file = path.join(tmpdir(), 'warm.mnemo');
+  const w = await Mnemo.open({ bank: 'warm', storage: file, seed: 5 });
+  const items = [];
+  for (let i = 0; i < 1500; i++) items.push({ text: `note ${i}: a ${['heron', 'kingfisher', 'cormorant'][i % 3]} by lake ${i % 41}` });
+  await w.retain({ items });
+  await w.close();
+  const idle = () => new Promise((r) => setTimeout(r, 20));
+  const cold = await Mnemo.open({ bank: 'warm', storage: file, warm: false });
+  const warm = await Mnemo.open({ bank: 'warm', storage: file });
+  // No recall is made: only the idle-time steps can build the index.
+  let bytes = 0;
+  for (let i = 0; i < 500 && !bytes; i++) {
+    await idle();
+    bytes = (await warm.stats()).index_bytes;
+  }
+  assert.ok(bytes > 0, 'the warm handle built (part of) its index while idle');
+  await warm.warmed;
+  const built = (await warm.stats()).index_bytes;
+  await idle();
+  assert.equal((await warm.stats()).index_bytes, built, 'warmed: complete, no step runs after it');
+  // Calls made while it warms interleave with the steps and see the same bank.
+  await warm.retain('a kingfisher at dawn, once more');
+  await cold.retain('an egret, for the other handle');
+  await idle();
+  assert.equal((await cold.stats()).index_bytes, 0, 'warm: false leaves the index to the first recall');
+  const q = 'kingfisher by lake 7';
+  const a = (await warm.recall(q, { limit: 8 })).results.map((r) => r.text);
+  await warm.close();
+  const fresh = await Mnemo.open({ bank: 'warm', storage: file, warm: false });
+  const b = (await fresh.recall(q, { limit: 8 })).results.map((r) => r.text);
+  assert.equal(a.length, 8);
+  assert.deepEqual(a, b);
+  await fresh.close();
+  await cold.close();
+});

@@ -84,6 +84,9 @@ function checkId(id) {
  * retries a chat once without response_format (mnemo.h, JOBS). */
 const REFUSED = new Set([400, 404, 422]);
 
+/* Memories indexed per warm-up step: about 5 ms of work for long ones. */
+const WARM_STEP = 256;
+
 export class Mnemo {
   /* Use Mnemo.open(). */
   constructor(core, init) {
@@ -98,6 +101,9 @@ export class Mnemo {
     this._embedder = init.embedder;
     this._queue = Promise.resolve();
     this._closed = false;
+    this._warm = init.warm !== false;
+    /* Settles once the recall index is built (or warming stopped). */
+    this.warmed = Promise.resolve();
   }
 
   /*
@@ -110,6 +116,9 @@ export class Mnemo {
    *              function with .model and .dim
    *   seed, fts5, readonly, llmOptions (the core's "llm" open options:
    *   {json_schema, candidates, max_deletes, max_calls_per_day, ...})
+   *   warm       false: leave the recall index to the first recall (by
+   *              default a stored bank builds it in small steps after
+   *              opening, in idle time, see _warmSoon)
    */
   static async open(options = {}) {
     if (!isObject(options)) throw new MnemoError('MNEMO_EINVAL', 'Mnemo.open takes an options object');
@@ -134,7 +143,7 @@ export class Mnemo {
       openOptions.llm = options.llmOptions;
     }
     const storage = options.storage ?? 'memory';
-    const init = { bank, llm, embedder, openOptions };
+    const init = { bank, llm, embedder, openOptions, warm: options.warm };
     if (storage === 'memory') {
       const m = new Mnemo(core, { ...init, storageKind: 'memory' });
       m._db = core.open(':memory:', openOptions);
@@ -189,6 +198,36 @@ export class Mnemo {
       throw e;
     }
     this._image = image;
+    this._warmSoon();
+  }
+
+  /*
+   * Builds the recall index of a freshly loaded bank in steps of WARM_STEP
+   * memories (a few ms each), each a task of its own queued like any call,
+   * so the first recall finds it ready instead of building it all at once
+   * (mnemo_warm). A call made meanwhile waits for one step at most. The
+   * timer does not keep a Node process alive. `warmed` settles when the
+   * index is complete, or when warming stops (closed, reloaded, an error the
+   * next recall will report).
+   */
+  _warmSoon() {
+    if (!this._warm) {
+      this.warmed = Promise.resolve();
+      return;
+    }
+    const db = this._db;
+    let finish;
+    this.warmed = new Promise((r) => { finish = r; });
+    const tick = () => {
+      if (this._closed || this._db !== db) return finish(); // closed, or reloaded (that load warms itself)
+      this._serial(() => (this._db === db ? this._core.warm(db, WARM_STEP) : true))
+        .then((done) => (done ? finish() : later()), () => finish());
+    };
+    const later = () => {
+      const t = setTimeout(tick, 0);
+      if (t && typeof t.unref === 'function') t.unref();
+    };
+    later();
   }
 
   _dropHandle() {

@@ -212,6 +212,13 @@ export class Core {
     return this.outJson(db, () => this.M._mnemo_stats(db, this.slot));
   }
 
+  /* Builds up to max more memories of the recall index; true once complete. */
+  warm(db, max) {
+    this.u32[this.slot >> 2] = 0;
+    this.check(this.M._mnemo_warm(db, max, this.slot), db);
+    return this.u32[this.slot >> 2] === 1;
+  }
+
   /* Export as one JSON Lines string (each line ends with "\n"). */
   export(db) {
     this.u32[this.slot >> 2] = 0;
