@@ -27,7 +27,11 @@ $(BENCH_EMBED): tests/bench/web/embed.c core/embed.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) $(INC) $< $(LIB) -lm -lpthread -o $@
 
+# better-sqlite3 (mem0ai/oss's store) is a native addon: native.sh compiles it
+# offline with node-gyp against this Node's headers, once per install of the
+# lock (kept in build/npm/tests_bench_web). If it cannot, mem0's rows say why.
 bench-web: web $(BENCH_EMBED)
 	@bash .ci/npm.sh tests/web
 	@bash .ci/npm.sh tests/bench/web
+	@bash tests/bench/web/native.sh || echo "bench-web: better-sqlite3 not built: mem0 will be skipped"
 	MNEMO_BENCH_EMBED=$(BENCH_EMBED) node tests/bench/web/run.mjs

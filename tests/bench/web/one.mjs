@@ -6,7 +6,9 @@
  *
  * The mem0 engine talks to a fake OpenAI-compatible server on loopback
  * started here: embeddings are the very vectors every engine gets (looked up
- * by text), and chat is never needed (infer: false).
+ * by text), and chat is never needed (infer: false). Its telemetry (posts to
+ * PostHog, and notices) is off, and the id file it keeps in ~/.mem0 goes to
+ * build/browser/bench/mem0 instead.
  */
 import http from 'node:http';
 import path from 'node:path';
@@ -46,6 +48,8 @@ async function main() {
   if (mode === 'speed') data = loadSpeed(OUT, Number(arg), name !== 'mnemo');
   else questions = loadQuality(OUT);
   if (name === 'mem0') {
+    process.env.MEM0_TELEMETRY = 'false';   // read when mem0ai/oss loads (engines.js imports it later)
+    process.env.MEM0_DIR = path.join(OUT, 'mem0');
     const map = new Map();
     if (data) {
       data.texts.forEach((t, i) => map.set(t, data.vectors.subarray(i * DIM, (i + 1) * DIM)));
