@@ -248,7 +248,8 @@ export class Mnemo {
     const count = core.pages_count(this._db);
     if (!pages.length && count === this._store.pageCount) return;
     try {
-      await this._store.commit(pages, count, core.pages_size(this._db));
+      const db = this._db;
+      await this._store.commit(pages, count, core.pages_size(db), (pgno) => core.pages_page(db, pgno));
     } catch (e) {
       let why = '';
       try {

@@ -331,6 +331,15 @@ export class Core {
     return out;
   }
 
+  /* Page pgno of a page bank as a view of wasm memory (valid until the next
+   * call into the module), or null. */
+  pages_page(db, pgno) {
+    const p = this.M._mnemo_pages_page(db, pgno);
+    if (!p) return null;
+    const size = this.M._mnemo_pages_size(db);
+    return this.u8.subarray(p, p + size);
+  }
+
   pages_size(db) {
     return this.M._mnemo_pages_size(db);
   }

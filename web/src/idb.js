@@ -4,22 +4,40 @@
  * A page bank (mnemo.h, PAGE BANKS) lives in wasm memory as SQLite pages;
  * this file keeps those pages durable in IndexedDB, one database per bank:
  *
- *   IndexedDB "mnemo-bank:<bank>"  version 1
- *     pages   key: first page number of a chunk (1-based)
- *             value: Uint8Array of up to 64 consecutive pages (256 KB)
- *     meta    key: "state"                value: {version, pageCount, pageSize}
+ *   IndexedDB "mnemo-bank:<bank>"  version 2
+ *     base    key: chunk index (0, 1, ...)
+ *             value: Blob of up to BASE_BYTES of consecutive pages (chunk c
+ *             starts at page c * chunkPages + 1)
+ *     delta   key: the version of the commit that wrote it
+ *             value: {pages: Uint32Array of page numbers, data: Uint8Array
+ *             of those pages, in the same order}
+ *     meta    key: "state"   value: {version, pageCount, pageSize,
+ *                                    chunkPages, deltaBytes, deltaCount,
+ *                                    touched (base chunks the deltas change)}
  *
- * Why this shape:
- * - A commit (the pages one API call changed) is ONE readwrite transaction
- *   over both stores: the changed pages, the pages cut off by a shrink, and the
- *   new state. IndexedDB transactions are atomic, so a crash, a quota error or
- *   an abort leaves the previous commit whole. The promise resolves on the
- *   transaction's `complete` event, with durability "strict" where the browser
- *   supports it (Chromium otherwise reports completion before the data is
- *   flushed), so a resolved write survives a browser crash.
- * - Chunks of 256 KB (see CHUNK_BYTES for the measurement): a commit costs
- *   the chunks it changed, never the size of the bank; opening reads every
- *   chunk at once (getAll), after which every read comes from memory.
+ * Why this shape (measured in headless Chromium, a 10k-memory bank of 16 MB
+ * read cold after a browser restart, median of repeated runs on a busy
+ * machine): Chromium stores a Blob value as a raw file and reads it back at
+ * memory speed, one 16 MB Blob in 22 ms, while Uint8Array values are
+ * compressed and decoded one record at a time: 111 ms for the same pages as
+ * 63 records of 256 KB (the layout of version 1), 70-100 ms even as one
+ * record. So the bank is a few big Blobs (the base) plus the pages changed
+ * since, as small delta records (a commit writes only its own pages).
+ * When the deltas pass COMPACT_BYTES or COMPACT_COUNT, the commit that
+ * would pass them instead rewrites the base chunks the deltas touched (from
+ * the pages in wasm memory, which are what is being committed) and clears
+ * the deltas: opening reads at most that much beside the base, and a commit
+ * costs its own pages, plus now and then a rewrite of the chunks changed.
+ *
+ * - A commit is ONE readwrite transaction over all three stores. IndexedDB
+ *   transactions are atomic, so a crash, a quota error or an abort leaves
+ *   the previous commit whole. The promise resolves on the transaction's
+ *   `complete` event, with durability "strict" where the browser supports it
+ *   (Chromium otherwise reports completion before the data is flushed), so a
+ *   resolved write survives a browser crash.
+ * - Opening reads the three stores in one readonly transaction (getAll), the
+ *   Blobs' bytes after it, and applies the deltas in commit order over the
+ *   base; every read after that comes from memory.
  * - `version` counts commits. Each commit checks, inside its own transaction,
  *   that the stored version is the one this tab loaded, and writes version + 1.
  *   So a write based on stale pages can never land (no lost update), whatever
@@ -27,35 +45,42 @@
  *   each other about commits over a BroadcastChannel, so a tab can notice
  *   before a read or a write that it must reload (storedVersion() is the
  *   authoritative check; `stale` is the cheap hint).
+ * - A version 1 database (pages as 256 KB Uint8Array chunks) is converted in
+ *   its upgrade transaction: its chunks become the base, unchanged.
  *
  * Errors carry stable codes like the core's: MNEMO_EFULL (quota), MNEMO_EBUSY
  * (another tab committed first), MNEMO_EIO (any other IndexedDB failure),
- * MNEMO_EINVAL (a bad bank name). After a failed commit nothing of it is
- * stored; the caller closes its bank and opens it again from the store.
+ * MNEMO_EINVAL (a bad bank name), MNEMO_ECORRUPT (stored pages that do not
+ * add up). After a failed commit nothing of it is stored; the caller closes
+ * its bank and opens it again from the store.
  */
 
 import { MnemoError } from './errors.js';
 import { validateBankName } from './storage.js';
 
 const DB_PREFIX = 'mnemo-bank:';
+const DB_VERSION = 2;
 const LOCK_PREFIX = 'mnemo-bank-lock:';
 const CHANNEL_PREFIX = 'mnemo-bank:';
-const PAGES = 'pages';
+const BASE = 'base';
+const DELTA = 'delta';
 const META = 'meta';
+const PAGES_V1 = 'pages';
 const STATE = 'state';
-/* Pages are stored in chunks of this many bytes (64 pages of 4 KB), keyed by
- * their first page, because IndexedDB's cost is per record as much as per
- * byte. Measured in headless Chromium, a 10k-memory bank (3,980 pages, 16 MB)
- * read cold after a browser restart: 271 ms as one record per page, 125 ms
- * (82 ms warm) as 63 chunks of 256 KB; 1 MB chunks gained little more (81 ms)
- * for four times the write per touched chunk. The price: a commit rewrites
- * each chunk it touches (read and written in its transaction), so its cost
- * grows with the chunks changed, never with the bank's size. */
-const CHUNK_BYTES = 256 * 1024;
+/* A base chunk's size: one Blob per 16 MB (each extra Blob costs a few ms
+ * to open; a compaction rewrites whole chunks). */
+const BASE_BYTES = 16 * 1024 * 1024;
+/* Deltas kept before a commit compacts them into the base: small Uint8Array
+ * records read at 6-20 ms per MB, so 1 MB of them costs at most a little
+ * more than the base itself. */
+const COMPACT_BYTES = 1024 * 1024;
+const COMPACT_COUNT = 64;
 
-function pagesPerChunk(pageSize) {
-  return Math.max(1, Math.floor(CHUNK_BYTES / pageSize));
+function pagesPerChunk(pageSize, baseBytes = BASE_BYTES) {
+  return Math.max(1, Math.floor(baseBytes / pageSize));
 }
+
+const emptyState = () => ({ version: 0, pageCount: 0, pageSize: 0, chunkPages: 0, deltaBytes: 0, deltaCount: 0, touched: [] });
 
 /* The bank's store for bank.js: see the interface in storage.js. */
 export const indexeddbBackend = Object.freeze({
@@ -83,20 +108,50 @@ function openDatabase(bank) {
   return new Promise((resolve, reject) => {
     let req;
     try {
-      req = idbFactory().open(DB_PREFIX + bank, 1);
+      req = idbFactory().open(DB_PREFIX + bank, DB_VERSION);
     } catch (e) {
       reject(storeError('opening', bank, e));
       return;
     }
-    req.onupgradeneeded = () => {
+    req.onupgradeneeded = (ev) => {
       const db = req.result;
-      if (!db.objectStoreNames.contains(PAGES)) db.createObjectStore(PAGES);
+      if (!db.objectStoreNames.contains(BASE)) db.createObjectStore(BASE);
+      if (!db.objectStoreNames.contains(DELTA)) db.createObjectStore(DELTA);
       if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+      if (ev.oldVersion === 1 && db.objectStoreNames.contains(PAGES_V1)) upgradeFromV1(db, req.transaction);
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(storeError('opening', bank, req.error));
     req.onblocked = () => reject(new MnemoError('MNEMO_EBUSY', `opening bank "${bank}": its IndexedDB database is being upgraded or deleted by another tab`));
   });
+}
+
+/* Version 1 kept pages as Uint8Array chunks keyed by their first page; in the
+ * upgrade transaction they become base chunks (Blobs of the same bytes), the
+ * state gains the delta counters, and the old store goes. A failure aborts
+ * the upgrade, which leaves version 1 as it was. */
+function upgradeFromV1(db, tx) {
+  const old = tx.objectStore(PAGES_V1), meta = tx.objectStore(META), base = tx.objectStore(BASE);
+  const st = meta.get(STATE), keys = old.getAllKeys(), vals = old.getAll();
+  vals.onsuccess = () => {
+    const state = { ...emptyState(), ...(st.result || {}) };
+    if (state.pageSize) {
+      const ppc = pagesPerChunk(state.pageSize), parts = new Map();
+      state.chunkPages = ppc;
+      keys.result.forEach((first, i) => {
+        const c = Math.floor((first - 1) / ppc);
+        if (!parts.has(c)) parts.set(c, []);
+        parts.get(c).push(vals.result[i]);
+      });
+      for (const [c, list] of parts) base.put(new Blob(list), c);
+    }
+    meta.put(state, STATE);
+    db.deleteObjectStore(PAGES_V1);
+  };
+}
+
+function asError(e, bank) {
+  return e instanceof MnemoError ? e : storeError('committing', bank, e);
 }
 
 /* Resolves with the request's result once the transaction has completed. */
@@ -135,6 +190,10 @@ export class IdbPageStore {
     this._stale = false;
     this._durability = options.durability || 'strict';
     this._hooks = options.testHooks || null;
+    this._compactBytes = options.compactBytes || COMPACT_BYTES;
+    this._compactCount = options.compactCount || COMPACT_COUNT;
+    this._baseBytes = options.baseBytes || BASE_BYTES;
+    this._state = null;   // the stored state as last loaded or committed
     this._channel = null;
     db.onversionchange = () => {
       // Another tab deletes the bank: let it, and refuse further commits.
@@ -167,72 +226,129 @@ export class IdbPageStore {
   }
 
   /* Reads every stored page in one transaction. Returns {version, pageSize,
-   * pageCount, pages: [[pgno, Uint8Array], ...]} in page order; the arrays
-   * are the caller's (hand them to mnemo_pages_load, then drop them). */
+   * pageCount, pages: [[pgno, Uint8Array], ...]}: the base chunks, then the
+   * deltas' pages in commit order (a later entry overwrites an earlier one);
+   * the arrays are the caller's (hand them to mnemo_pages_load in order). */
   async load() {
     this._checkOpen('loading');
-    const tx = this._db.transaction([PAGES, META], 'readonly');
+    const tx = this._db.transaction([BASE, DELTA, META], 'readonly');
     const st = tx.objectStore(META).get(STATE);
-    const keys = tx.objectStore(PAGES).getAllKeys();
-    const vals = tx.objectStore(PAGES).getAll();
+    const baseKeys = tx.objectStore(BASE).getAllKeys();
+    const bases = tx.objectStore(BASE).getAll();
+    const deltas = tx.objectStore(DELTA).getAll();
     await txDone(tx, 'loading', this.bank);
-    const state = st.result || { version: 0, pageCount: 0, pageSize: 0 };
-    const pages = new Array(keys.result.length);
-    let n = 0;
-    for (let i = 0; i < pages.length; i++) {
-      pages[i] = [keys.result[i], vals.result[i]];
-      n += state.pageSize ? vals.result[i].length / state.pageSize : 0;
+    const state = { ...emptyState(), ...(st.result || {}) };
+    const corrupt = (why) => new MnemoError('MNEMO_ECORRUPT', `bank "${this.bank}" in IndexedDB: ${why}`);
+    let buffers;
+    try {
+      buffers = await Promise.all(bases.result.map((b) => b.arrayBuffer()));
+    } catch (e) {
+      throw storeError('loading', this.bank, e);
     }
-    if (n !== state.pageCount)
-      throw new MnemoError('MNEMO_ECORRUPT', `bank "${this.bank}" in IndexedDB holds ${n} pages, its state says ${state.pageCount}`);
+    const { pageSize, pageCount } = state;
+    const pages = [];
+    let covered = 0;  // pages 1..covered are in the base
+    if (pageCount) {
+      const ppc = state.chunkPages || pagesPerChunk(pageSize, this._baseBytes);
+      buffers.forEach((buf, i) => {
+        const first = baseKeys.result[i] * ppc + 1;
+        if (first > pageCount) return;   // past a shrink not compacted yet
+        if (first !== covered + 1 || buf.byteLength % pageSize) throw corrupt(`base chunk ${baseKeys.result[i]} does not follow page ${covered}`);
+        const n = Math.min(buf.byteLength / pageSize, pageCount - first + 1);
+        if (n > 0) pages.push([first, new Uint8Array(buf, 0, n * pageSize)]);
+        covered = first - 1 + Math.max(n, 0);
+      });
+      let top = covered;
+      for (const d of deltas.result) {
+        for (let i = 0; i < d.pages.length; i++) {
+          const pgno = d.pages[i];
+          if (pgno > pageCount) continue;   // cut off by a later shrink
+          pages.push([pgno, d.data.subarray(i * pageSize, (i + 1) * pageSize)]);
+          if (pgno > top) top = pgno;
+        }
+      }
+      if (top !== pageCount) throw corrupt(`it holds pages up to ${top}, its state says ${pageCount}`);
+    }
     this.version = state.version;
-    this.pageSize = state.pageSize;
-    this.pageCount = state.pageCount;
+    this.pageSize = pageSize;
+    this.pageCount = pageCount;
+    this._state = state;
     this._stale = false;
-    return { version: state.version, pageSize: state.pageSize, pageCount: state.pageCount, pages };
+    return { version: state.version, pageSize, pageCount, pages };
   }
 
   /*
    * Stores one commit atomically: `pages` is an iterable of [pgno, bytes]
    * (copied before this returns, so wasm memory may change right after),
    * `pageCount` the bank's size in pages after the commit (stored pages above
-   * it are deleted), `pageSize` its page size. Resolves once the IndexedDB
-   * transaction has completed (durably with durability "strict"); rejects
-   * with MNEMO_EBUSY if another tab committed since this tab loaded,
-   * MNEMO_EFULL on quota, MNEMO_EIO otherwise, and then nothing was stored.
+   * it are dropped), `pageSize` its page size, `readPage(pgno)` the bank's
+   * page as it is with this commit (bytes valid during the call): a commit
+   * that compacts reads its base chunks through it, now. Without readPage
+   * a commit never compacts. Resolves once the IndexedDB transaction has
+   * completed (durably with durability "strict"); rejects with MNEMO_EBUSY if
+   * another tab committed since this tab loaded, MNEMO_EFULL on quota,
+   * MNEMO_EIO otherwise, and then nothing was stored.
    */
-  commit(pages, pageCount, pageSize) {
+  commit(pages, pageCount, pageSize, readPage) {
     try {
       this._checkOpen('committing');
     } catch (e) {
       return Promise.reject(e);
     }
-    const ppc = pagesPerChunk(pageSize);
     const resize = this.pageCount > 0 && pageSize !== this.pageSize;
-    const chunks = new Map();   // chunk index -> Map(pgno -> bytes), copied now
+    const prev = this._state || emptyState();
+    const ppc = (!resize && prev.chunkPages) || pagesPerChunk(pageSize, this._baseBytes);
+    const list = [];
     for (const [pgno, bytes] of pages) {
       if (!Number.isInteger(pgno) || pgno < 1 || pgno > pageCount)
         return Promise.reject(new MnemoError('MNEMO_EINVAL', `page number must be between 1 and ${pageCount}, got ${pgno}`));
       if (bytes.length !== pageSize)
         return Promise.reject(new MnemoError('MNEMO_EINVAL', `page ${pgno} must be ${pageSize} bytes, got ${bytes.length}`));
-      const c = Math.floor((pgno - 1) / ppc);
-      if (!chunks.has(c)) chunks.set(c, new Map());
-      chunks.get(c).set(pgno, bytes.slice());
+      list.push([pgno, bytes]);
     }
-    const lastChunk = pageCount ? Math.floor((pageCount - 1) / ppc) : -1;
-    if (resize) {
+    if (resize && list.length !== pageCount)
       // The page size changes only with a VACUUM, which rewrites every page.
-      let n = 0;
-      for (const m of chunks.values()) n += m.size;
-      if (n !== pageCount)
-        return Promise.reject(new MnemoError('MNEMO_EINVAL', `the page size changes from ${this.pageSize} to ${pageSize}: every page must be in the commit, got ${n} of ${pageCount}`));
-    } else if (pageCount < this.pageCount && lastChunk >= 0 && !chunks.has(lastChunk)) {
-      chunks.set(lastChunk, new Map());   // a shrink cuts the last chunk short
-    }
+      return Promise.reject(new MnemoError('MNEMO_EINVAL', `the page size changes from ${this.pageSize} to ${pageSize}: every page must be in the commit, got ${list.length} of ${pageCount}`));
+    const given = resize ? new Map(list) : null;   // a resize carries every page
+    const touched = new Set(prev.touched);
+    for (const [pgno] of list) touched.add(Math.floor((pgno - 1) / ppc));
+    const lastChunk = pageCount ? Math.floor((pageCount - 1) / ppc) : -1;
+    if (pageCount < prev.pageCount && lastChunk >= 0) touched.add(lastChunk);   // cut short
+    const bytes = list.length * pageSize;
+    const compact = resize || (typeof readPage === 'function' &&
+      (prev.deltaBytes + bytes > this._compactBytes || prev.deltaCount + 1 > this._compactCount));
     const expected = this.version;
+    const next = compact
+      ? { version: expected + 1, pageCount, pageSize, chunkPages: ppc, deltaBytes: 0, deltaCount: 0, touched: [] }
+      : { version: expected + 1, pageCount, pageSize, chunkPages: ppc, deltaBytes: prev.deltaBytes + bytes,
+          deltaCount: prev.deltaCount + 1, touched: [...touched].filter((c) => c <= lastChunk).sort((x, y) => x - y) };
+    // Everything written is built now, before any await.
+    const chunks = [];   // [index, Blob] of a compaction
+    let delta = null;
+    try {
+      if (compact) {
+        for (let c = 0; c <= lastChunk; c++) {
+          if (!resize && !touched.has(c)) continue;
+          const first = c * ppc + 1, n = Math.min(ppc, pageCount - first + 1);
+          const parts = [];
+          for (let p = first; p < first + n; p++) {
+            const page = resize ? given.get(p) : readPage(p);
+            if (!page || page.length !== pageSize) throw new MnemoError('MNEMO_EINVAL', `readPage(${p}) must give ${pageSize} bytes`);
+            parts.push(page.slice());
+          }
+          chunks.push([c, new Blob(parts)]);
+        }
+      } else if (list.length || pageCount !== prev.pageCount) {
+        const nums = new Uint32Array(list.length), data = new Uint8Array(bytes);
+        list.forEach(([pgno, b], i) => { nums[i] = pgno; data.set(b, i * pageSize); });
+        delta = { pages: nums, data };
+      }
+    } catch (e) {
+      return Promise.reject(asError(e, this.bank));
+    }
     let tx;
     try {
-      tx = this._db.transaction([PAGES, META], 'readwrite', { durability: this._durability });
+      tx = this._db.transaction([BASE, DELTA, META], 'readwrite', { durability: this._durability });
     } catch (e) {
       return Promise.reject(storeError('committing', this.bank, e));
     }
@@ -243,7 +359,7 @@ export class IdbPageStore {
       try { tx.abort(); } catch { /* already finished */ }
     };
     try {
-      const ps = tx.objectStore(PAGES), ms = tx.objectStore(META);
+      const bs = tx.objectStore(BASE), ds = tx.objectStore(DELTA), ms = tx.objectStore(META);
       const check = ms.get(STATE);
       check.onsuccess = () => {
         const stored = check.result ? check.result.version : 0;
@@ -252,37 +368,22 @@ export class IdbPageStore {
           tx.abort();
           return;
         }
-        ms.put({ version: expected + 1, pageCount, pageSize }, STATE);
+        ms.put(next, STATE);
       };
-      if (resize) ps.clear();
       let puts = 0;
-      const put = (bytes, key) => {
-        ps.put(bytes, key);
+      const put = (store, value, key) => {
+        store.put(value, key);
         if (this._hooks && this._hooks.afterPut) this._hooks.afterPut(tx, puts);
         puts++;
       };
-      for (const [c, dirty] of chunks) {
-        const first = c * ppc + 1;
-        const len = Math.min(ppc, pageCount - first + 1);
-        const build = (old) => {
-          const buf = new Uint8Array(len * pageSize);
-          if (old) buf.set(old.length > buf.length ? old.subarray(0, buf.length) : old);
-          for (const [pgno, bytes] of dirty) buf.set(bytes, (pgno - first) * pageSize);
-          return buf;
-        };
-        if (dirty.size === len) {
-          put(build(null), first);
-        } else {
-          // Part of the chunk changed: the rest is read from the store in
-          // this same transaction.
-          const req = ps.get(first);
-          req.onsuccess = () => {
-            try { put(build(req.result), first); } catch (e) { fail(e); }
-          };
-        }
+      if (compact) {
+        if (resize) bs.clear();
+        for (const [c, blob] of chunks) put(bs, blob, c);
+        bs.delete(IDBKeyRange.lowerBound(lastChunk, true));   // chunks past the end
+        ds.clear();
+      } else if (delta) {
+        put(ds, delta, expected + 1);
       }
-      // Chunks past the new end go (a chunk's key is its first page).
-      ps.delete(IDBKeyRange.lowerBound(lastChunk >= 0 ? lastChunk * ppc + 1 : 0, true));
     } catch (e) {
       fail(e);
     }
@@ -290,6 +391,7 @@ export class IdbPageStore {
       this.version = expected + 1;
       this.pageCount = pageCount;
       this.pageSize = pageSize;
+      this._state = next;
       if (this._channel) this._channel.postMessage({ version: this.version });
     });
   }
@@ -317,7 +419,10 @@ export class IdbPageStore {
 }
 
 /* Opens (creating if absent) the page store of `bank`. Options:
- * {durability: "strict" | "relaxed" | "default"}; the test build also takes
+ * {durability: "strict" | "relaxed" | "default", compactBytes, compactCount
+ * (when deltas are folded into the base, see COMPACT_BYTES), baseBytes (the
+ * size of a base chunk for a new bank; a bank keeps the size it was made
+ * with)}; tests also pass
  * {testHooks: {afterPut(tx, i)}} to fail a commit midway. */
 export async function openIdbStore(bank, options = {}) {
   validateBankName(bank);

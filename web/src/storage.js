@@ -25,9 +25,12 @@
  *                          several whole consecutive pages starting at pgno).
  *                          Sets store.version.
  *     async storedVersion() -> number,   the version stored now
- *     async commit(pages, pageCount, pageSize),
+ *     async commit(pages, pageCount, pageSize, readPage),
  *                          `pages`: [pgno, Uint8Array of one page] (copies the
- *                          caller gives away); stores them, drops stored pages
+ *                          caller gives away); `readPage(pgno)`: any page of
+ *                          the bank as committed (a view, to copy at once: a
+ *                          store that rewrites more than the changed pages
+ *                          reads them there); stores them, drops stored pages
  *                          above pageCount and sets version + 1, ATOMICALLY,
  *                          and resolves only once that is durable. It must
  *                          reject, storing nothing, if the stored version is

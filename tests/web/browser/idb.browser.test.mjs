@@ -10,6 +10,7 @@ import { startServer, freshProfile, launch, openPage, chromiumMissing } from './
 const skip = chromiumMissing() || false;
 let server, profile, ctx, page;
 const PAGE = () => `${server.url}/pages/blank.html`;
+const COMPACT_COUNT_DEFAULT = 64;   // web/src/idb.js
 
 before(async () => {
   if (skip) return;
@@ -40,6 +41,23 @@ async function install(p) {
         b[i] = x & 255;
       }
       return b;
+    };
+    /* The bytes of page pgno in a loaded image: its last entry wins (deltas
+     * come after the base, in commit order). */
+    globalThis.pageIn = (img, pgno) => {
+      let out = null;
+      for (const [first, chunk] of img.pages) {
+        const o = (pgno - first) * img.pageSize;
+        if (o >= 0 && o < chunk.length) out = chunk.subarray(o, o + img.pageSize);
+      }
+      return out;
+    };
+    /* Commits through a store with the bank as the page source (what bank.js
+     * passes), kept in a Map: compactions read it. */
+    globalThis.commitWith = (s, mirror, pages, count, size) => {
+      for (const [p, b] of pages) mirror.set(p, b);
+      for (const k of [...mirror.keys()]) if (k > count) mirror.delete(k);
+      return s.commit(pages, count, size, (p) => mirror.get(p));
     };
     /* {pgno: round} of a loaded image, or a string naming the first bad page. */
     globalThis.rounds = (img) => {
@@ -82,29 +100,98 @@ test('a commit is loaded back exactly, and a shrink deletes the pages past the e
   assert.equal(r.n, 2);
 });
 
-test('commits that touch part of a chunk, or many chunks, keep every other page', { skip }, async () => {
+test('commits that touch part of the bank, grow and shrink it keep every other page, with deltas and with compaction', { skip }, async () => {
   await install(page);
   const r = await page.evaluate(async () => {
-    const s = await idb.openIdbStore('chunks');
-    const all = [];
-    for (let p = 1; p <= 200; p++) all.push([p, pageOf(4096, p, 1)]);
-    await s.commit(all, 200, 4096);                       // 4 chunks of 64 pages (the last short)
-    await s.commit([[3, pageOf(4096, 3, 2)], [130, pageOf(4096, 130, 2)]], 200, 4096);
-    await s.commit([[201, pageOf(4096, 201, 3)]], 201, 4096);   // grows the last chunk
-    const grown = rounds(await s.load());
-    await s.commit([], 100, 4096);                        // shrinks into the second chunk
-    const img = await s.load();
-    s.close();
-    return { grown, shrunk: rounds(img), entries: img.pages.length };
+    const out = {};
+    // Deltas only (no page source), then the same with 16-page base chunks
+    // compacted every 3 commits or 40 KB of deltas.
+    for (const mode of ['deltas', 'compacting']) {
+      const compacting = mode === 'compacting';
+      const s = await idb.openIdbStore(`chunks-${mode}`, compacting ? { baseBytes: 16 * 4096, compactBytes: 40 * 1024, compactCount: 3 } : {});
+      const mirror = new Map();
+      const commit = (pages, count) => (compacting ? commitWith(s, mirror, pages, count, 4096) : s.commit(pages, count, 4096));
+      const all = [];
+      for (let p = 1; p <= 200; p++) all.push([p, pageOf(4096, p, 1)]);
+      await commit(all, 200);
+      await commit([[3, pageOf(4096, 3, 2)], [130, pageOf(4096, 130, 2)]], 200);
+      await commit([[201, pageOf(4096, 201, 3)]], 201);          // grows the last chunk
+      await commit([[7, pageOf(4096, 7, 4)]], 201);
+      const grown = rounds(await s.load());
+      await commit([], 100);                                     // shrinks into an earlier chunk
+      const shrunk = await s.load();
+      await commit([[101, pageOf(4096, 101, 5)], [102, pageOf(4096, 102, 5)]], 102);   // and grows again
+      const regrown = await s.load();
+      s.close();
+      // A fresh store (another tab, a restart) reads the same.
+      const again = await idb.openIdbStore(`chunks-${mode}`);
+      const reread = rounds(await again.load());
+      again.close();
+      out[mode] = { grown, shrunk: rounds(shrunk), regrown: rounds(regrown), reread, entries: regrown.pages.length, v: regrown.version };
+    }
+    return out;
   });
   const want = {};
-  for (let p = 1; p <= 200; p++) want[p] = p === 3 || p === 130 ? 2 : 1;
+  for (let p = 1; p <= 200; p++) want[p] = p === 3 || p === 130 ? 2 : p === 7 ? 4 : 1;
   want[201] = 3;
-  assert.deepEqual(r.grown, want);
   const small = {};
-  for (let p = 1; p <= 100; p++) small[p] = p === 3 ? 2 : 1;
-  assert.deepEqual(r.shrunk, small);
-  assert.equal(r.entries, 2);
+  for (let p = 1; p <= 100; p++) small[p] = want[p];
+  const regrown = { ...small, 101: 5, 102: 5 };
+  for (const mode of ['deltas', 'compacting']) {
+    assert.deepEqual(r[mode].grown, want, mode);
+    assert.deepEqual(r[mode].shrunk, small, mode);
+    assert.deepEqual(r[mode].regrown, regrown, mode);
+    assert.deepEqual(r[mode].reread, regrown, mode);
+    assert.equal(r[mode].v, 6, mode);
+  }
+  // Deltas pile up without a page source; compaction folds them into the
+  // base: 7 chunks of 16 pages (the last short) and the one delta since.
+  assert.ok(r.deltas.entries >= 7, `deltas: ${r.deltas.entries} entries`);
+  assert.equal(r.compacting.entries, 7 + 2);
+});
+
+test('a bank stored by the first layout (version 1: 256 KB Uint8Array chunks) opens unchanged, and is converted', { skip }, async () => {
+  await install(page);
+  const r = await page.evaluate(async () => {
+    // Version 1 as it was written: store "pages" keyed by a chunk's first page.
+    await new Promise((res, rej) => {
+      const req = indexedDB.open('mnemo-bank:legacy', 1);
+      req.onupgradeneeded = () => { req.result.createObjectStore('pages'); req.result.createObjectStore('meta'); };
+      req.onerror = () => rej(req.error);
+      req.onsuccess = () => {
+        const db = req.result, tx = db.transaction(['pages', 'meta'], 'readwrite');
+        for (let first = 1; first <= 100; first += 64) {
+          const n = Math.min(64, 100 - first + 1), chunk = new Uint8Array(n * 4096);
+          for (let i = 0; i < n; i++) chunk.set(pageOf(4096, first + i, 1), i * 4096);
+          tx.objectStore('pages').put(chunk, first);
+        }
+        tx.objectStore('meta').put({ version: 3, pageCount: 100, pageSize: 4096 }, 'state');
+        tx.oncomplete = () => { db.close(); res(); };
+        tx.onerror = () => rej(tx.error);
+      };
+    });
+    const s = await idb.openIdbStore('legacy');
+    const img = await s.load();
+    const mirror = new Map();
+    for (let p = 1; p <= 100; p++) mirror.set(p, pageIn(img, p).slice());
+    await commitWith(s, mirror, [[50, pageOf(4096, 50, 2)]], 100, 4096);
+    s.close();
+    const again = await idb.openIdbStore('legacy');
+    const img2 = await again.load();
+    again.close();
+    const stores = await new Promise((res) => {
+      const req = indexedDB.open('mnemo-bank:legacy');
+      req.onsuccess = () => { const names = [...req.result.objectStoreNames].sort(); req.result.close(); res(names); };
+    });
+    return { r: rounds(img), v: img.version, r2: rounds(img2), v2: img2.version, stores };
+  });
+  const want = {};
+  for (let p = 1; p <= 100; p++) want[p] = 1;
+  assert.deepEqual(r.r, want);
+  assert.equal(r.v, 3);
+  assert.deepEqual(r.r2, { ...want, 50: 2 });
+  assert.equal(r.v2, 4);
+  assert.deepEqual(r.stores, ['base', 'delta', 'meta']);
 });
 
 test('pages survive a reload and a browser restart on the same profile', { skip }, async () => {
@@ -235,20 +322,23 @@ test('two tabs: a stale tab cannot overwrite, and locked read-modify-writes lose
       await store.exclusive(async () => {
         if (store.stale || (await store.storedVersion()) !== store.version) await store.load();
         const img = await store.load();
-        const count = img.pages.length ? new DataView(img.pages[0][1].buffer).getUint32(0) : 0;
+        const p1 = pageIn(img, 1);
+        const count = p1 ? new DataView(p1.buffer, p1.byteOffset).getUint32(0) : 0;
         const next = new Uint8Array(1024);
         new DataView(next.buffer).setUint32(0, count + 1);
-        await store.commit([[1, next]], 1, 1024);
+        await store.commit([[1, next]], 1, 1024, () => next);
       });
     }
   }, N);
   await Promise.all([run(a), run(b)]);
   const final = await a.evaluate(async () => {
     const img = await store.load();
-    return { count: new DataView(img.pages[0][1].buffer).getUint32(0), v: img.version };
+    const p1 = pageIn(img, 1);
+    return { count: new DataView(p1.buffer, p1.byteOffset).getUint32(0), v: img.version, entries: img.pages.length };
   });
   assert.equal(final.count, 2 * N);
   assert.equal(final.v, 1 + 2 * N);
+  assert.ok(final.entries < 1 + COMPACT_COUNT_DEFAULT, `compaction keeps the deltas few: ${final.entries} entries`);
   for (const p of [a, b]) await p.evaluate(() => store.close());
   await b.close();
 });
