@@ -74,11 +74,14 @@ static void unlink_image(image *img) {
 /* Makes room for `size` bytes of data (zero-filled) and their dirty bits. */
 static int image_reserve(image *img, size_t size) {
     if (size > img->cap) {
-        size_t cap = img->cap ? img->cap : 64 * 1024;
-        while (cap < size) cap *= 2;
+        /* 1.5x keeps appends amortized; a jump past that (a host loading a
+        ** stored bank, last page first) gets exactly its size. Room past
+        ** `size` is never read (x_read stops at size, image_write zeroes a
+        ** gap), so it is left untouched: no memory is committed for it. */
+        size_t cap = img->cap ? img->cap + img->cap / 2 : 64 * 1024;
+        if (cap < size) cap = size;
         unsigned char *d = mn_realloc(img->data, cap);
         if (!d) return SQLITE_NOMEM;
-        memset(d + img->cap, 0, cap - img->cap);
         img->data = d;
         img->cap = cap;
     }

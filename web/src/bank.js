@@ -87,6 +87,21 @@ const REFUSED = new Set([400, 404, 422]);
 /* Memories indexed per warm-up step: about 5 ms of work for long ones. */
 const WARM_STEP = 256;
 
+/* Opens a bank's store and starts reading its pages; resolves to {store,
+ * snap}, snap being the pages or the Error reading them (the lock-holding
+ * load then tries again and reports). Rejects only if the store does not
+ * open. */
+async function prefetch(backend, bank, options) {
+  const store = await backend.open(bank, options);
+  let snap;
+  try {
+    snap = await store.load();
+  } catch (e) {
+    snap = e instanceof Error ? e : new Error(String(e));
+  }
+  return { store, snap };
+}
+
 export class Mnemo {
   /* Use Mnemo.open(). */
   constructor(core, init) {
@@ -123,7 +138,6 @@ export class Mnemo {
   static async open(options = {}) {
     if (!isObject(options)) throw new MnemoError('MNEMO_EINVAL', 'Mnemo.open takes an options object');
     const p = needPlatform();
-    const core = await p.core();
     const bank = validateBankName(options.bank);
     const llm = options.llm == null ? null : toProvider(options.llm, 'llm');
     const embedder = options.embedder == null ? null : toProvider(options.embedder, 'embedder');
@@ -143,18 +157,30 @@ export class Mnemo {
       openOptions.llm = options.llmOptions;
     }
     const storage = options.storage ?? 'memory';
+    // A stored bank's pages are read while the module compiles: the two
+    // overlap (the read happens in the browser's storage process).
+    const backend = storage === 'memory' ? null : checkBackend(typeof storage === 'string' ? p.storage(storage) : storage);
+    const opening = backend ? prefetch(backend, bank, options.storageOptions || {}) : null;
+    let core;
+    try {
+      core = await p.core();
+    } catch (e) {
+      if (opening) opening.then(({ store }) => store.close(), () => {});
+      throw e;
+    }
     const init = { bank, llm, embedder, openOptions, warm: options.warm };
-    if (storage === 'memory') {
+    if (!backend) {
       const m = new Mnemo(core, { ...init, storageKind: 'memory' });
       m._db = core.open(':memory:', openOptions);
       return m;
     }
-    const backend = checkBackend(typeof storage === 'string' ? p.storage(storage) : storage);
-    const store = await backend.open(bank, options.storageOptions || {});
+    const { store, snap } = await opening;
     const m = new Mnemo(core, { ...init, storageKind: backend.kind || 'custom', store });
     try {
       await store.exclusive(async () => {
-        await m._load();
+        // The pages read before the lock are used if no one wrote since.
+        const fresh = snap && !(snap instanceof Error) && (await store.storedVersion()) === snap.version;
+        await m._load(fresh ? snap : null);
         if (!openOptions.readonly) await m._commit();
       });
     } catch (e) {
@@ -185,10 +211,11 @@ export class Mnemo {
 
   /* ---- page-bank plumbing ----------------------------------------------- */
 
-  /* Loads the stored pages into a fresh image and opens it. */
-  async _load() {
+  /* Loads the stored pages (or the given snapshot of them) into a fresh
+   * image and opens it. */
+  async _load(given = null) {
     const core = this._core;
-    const snap = await this._store.load();
+    const snap = given || (await this._store.load());
     const image = `${++imageSeq}:${this.bank}`;
     if (snap.pages.length) core.pages_load(image, snap.pageSize, snap.pages);
     try {

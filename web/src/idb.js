@@ -9,8 +9,8 @@
  *             value: Blob of up to BASE_BYTES of consecutive pages (chunk c
  *             starts at page c * chunkPages + 1)
  *     delta   key: the version of the commit that wrote it
- *             value: {pages: Uint32Array of page numbers, data: Uint8Array
- *             of those pages, in the same order}
+ *             value: {pages: Uint32Array of page numbers, data: those pages
+ *             in the same order, a Uint8Array (a Blob past 64 KB)}
  *     meta    key: "state"   value: {version, pageCount, pageSize,
  *                                    chunkPages, deltaBytes, deltaCount,
  *                                    touched (base chunks the deltas change)}
@@ -75,6 +75,7 @@ const BASE_BYTES = 16 * 1024 * 1024;
  * more than the base itself. */
 const COMPACT_BYTES = 1024 * 1024;
 const COMPACT_COUNT = 64;
+const DELTA_BLOB_BYTES = 64 * 1024;
 
 function pagesPerChunk(pageSize, baseBytes = BASE_BYTES) {
   return Math.max(1, Math.floor(baseBytes / pageSize));
@@ -239,9 +240,12 @@ export class IdbPageStore {
     await txDone(tx, 'loading', this.bank);
     const state = { ...emptyState(), ...(st.result || {}) };
     const corrupt = (why) => new MnemoError('MNEMO_ECORRUPT', `bank "${this.bank}" in IndexedDB: ${why}`);
-    let buffers;
+    let buffers, deltaData;
     try {
-      buffers = await Promise.all(bases.result.map((b) => b.arrayBuffer()));
+      [buffers, deltaData] = await Promise.all([
+        Promise.all(bases.result.map((b) => b.arrayBuffer())),
+        Promise.all(deltas.result.map((d) => (d.data instanceof Blob ? d.data.arrayBuffer().then((b) => new Uint8Array(b)) : d.data))),
+      ]);
     } catch (e) {
       throw storeError('loading', this.bank, e);
     }
@@ -259,14 +263,14 @@ export class IdbPageStore {
         covered = first - 1 + Math.max(n, 0);
       });
       let top = covered;
-      for (const d of deltas.result) {
+      deltas.result.forEach((d, k) => {
         for (let i = 0; i < d.pages.length; i++) {
           const pgno = d.pages[i];
           if (pgno > pageCount) continue;   // cut off by a later shrink
-          pages.push([pgno, d.data.subarray(i * pageSize, (i + 1) * pageSize)]);
+          pages.push([pgno, deltaData[k].subarray(i * pageSize, (i + 1) * pageSize)]);
           if (pgno > top) top = pgno;
         }
-      }
+      });
       if (top !== pageCount) throw corrupt(`it holds pages up to ${top}, its state says ${pageCount}`);
     }
     this.version = state.version;
@@ -341,7 +345,9 @@ export class IdbPageStore {
       } else if (list.length || pageCount !== prev.pageCount) {
         const nums = new Uint32Array(list.length), data = new Uint8Array(bytes);
         list.forEach(([pgno, b], i) => { nums[i] = pgno; data.set(b, i * pageSize); });
-        delta = { pages: nums, data };
+        // Past 64 KB Chromium compresses a typed array value into a file of
+        // its own and decodes it on read; a Blob it keeps raw.
+        delta = { pages: nums, data: bytes > DELTA_BLOB_BYTES ? new Blob([data]) : data };
       }
     } catch (e) {
       return Promise.reject(asError(e, this.bank));
