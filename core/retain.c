@@ -202,9 +202,13 @@ static int read_input(mnemo *db, retain_state *s, const cJSON *o, inherit in, in
     const cJSON *infer = cJSON_GetObjectItemCaseSensitive(o, "infer");
     if (infer && !cJSON_IsBool(infer)) return mn_bank_err(db, MNEMO_EINVAL, "'infer' must be true or false");
     if (cJSON_IsTrue(infer)) s->infer = 1;
+    const cJSON *echo = cJSON_GetObjectItemCaseSensitive(o, "echo");
+    if (echo && (depth > 0 || !cJSON_IsBool(echo)))
+        return mn_bank_err(db, MNEMO_EINVAL, "'echo' must be true or false, at the top of the input");
+    if (cJSON_IsFalse(echo)) s->no_echo = 1;
     static const char *const known[] = {"text", "messages", "items", "metadata", "document_id",
                                         "kind", "source", "topics", "tags", "timestamp",
-                                        "confidence", "infer", NULL};
+                                        "confidence", "infer", "echo", NULL};
     for (const cJSON *x = o->child; x; x = x->next) {
         int ok = 0;
         for (int k = 0; known[k]; k++) ok |= !strcmp(x->string, known[k]);
@@ -393,8 +397,11 @@ static int write_all(mnemo *db, retain_state *s, float *vecs, const char *why, m
         if (added++) mn_sb_addc(out, ',');
         mn_sb_adds(out, "{\"id\":\"");
         mn_sb_adds(out, it->m.id);
-        mn_sb_adds(out, "\",\"text\":");
-        mn_sb_json_str(out, it->m.text, it->m.len);
+        mn_sb_addc(out, '"');
+        if (!s->no_echo) {
+            mn_sb_adds(out, ",\"text\":");
+            mn_sb_json_str(out, it->m.text, it->m.len);
+        }
         mn_sb_addc(out, '}');
     }
     if (!rc && added) rc = mn_memory_fts_add(db, first_row, last_row);

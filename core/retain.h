@@ -26,6 +26,7 @@ typedef struct mn_retain_in {
     int *which;            /* texts[k] belongs to items[which[k]] */
     int nembed;
     int infer;             /* "infer": true somewhere in the input */
+    int no_echo;           /* "echo": false: "added" without the texts */
     cJSON *merged;         /* merged metadata objects, kept for the items' life */
     char *metadata;        /* the input's own metadata, printed; NULL if none */
     const char *source;    /* the input's own "source", or NULL */

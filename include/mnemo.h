@@ -249,7 +249,9 @@ MNEMO_API void mnemo_job_free(mnemo_job *job);
 **                                    one memory per message (source = role)
 **   {"items": [<input>, ...]}        many inputs in one transaction
 ** with optional "document_id", "metadata" (object), "timestamp" (when it
-** happened), "kind", "topics", "tags", "source", "confidence", "infer".
+** happened), "kind", "topics", "tags", "source", "confidence", "infer", and
+** at the top only "echo": false, which leaves the texts out of "added" (a
+** bulk import need not copy every text back: a fifth of its time).
 **
 ** "infer": false (the default) is manual mode: the input is stored as given.
 ** "infer": true extracts and consolidates with one chat request (see JOBS):
@@ -268,7 +270,8 @@ MNEMO_API void mnemo_job_free(mnemo_job *job);
 ** memory derived from its previous version (extracted ones included); an
 ** identical version is a no-op.
 ** Result: {"mode": "manual"|"llm"|"heuristic",
-**          "added": [{"id","text"}],           every new memory row
+**          "added": [{"id","text"}],           every new memory row ("id"
+**                                              only with "echo": false)
 **          "removed": [ids],                    rows deleted
 **          "unchanged": bool,
 **          and with infer:

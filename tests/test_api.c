@@ -679,3 +679,33 @@ void test_api__warm_builds_the_index_in_steps(void) {
     mnemo_close(fresh);
     mnemo_close(db);
 }
+
+/* "echo": false leaves the texts out of a manual retain's "added"; it is a
+** top-level boolean only. */
+void test_api__retain_echo_false_returns_ids_only(void) {
+    mnemo *db = open_mem();
+    CHECK(db);
+    char *r = retain(db, "{\"echo\":false,\"items\":[{\"text\":\"I keep bees\"},{\"text\":\"I sail on Sundays\"}]}");
+    CHECK(r);
+    static char ids[2][37];
+    CHECK_INT(added_ids(r, ids, 2), 2);
+    CHECK(strstr(r, "bees") == NULL);
+    CHECK(strstr(r, "\"text\"") == NULL);
+    free(r);
+    char *g;
+    CHECK_INT(mnemo_get(db, ids[1], &g), MNEMO_OK);
+    CHECK_HAS(g, "I sail on Sundays");
+    mnemo_free(g);
+    r = retain(db, "{\"text\":\"I keep wasps too\"}"); /* echo by default */
+    CHECK_HAS(r, "\"text\":\"I keep wasps too\"");
+    free(r);
+    mnemo_job *job = NULL;
+    CHECK_INT(mnemo_retain(db, "{\"echo\":0,\"text\":\"x\"}", &job), MNEMO_EINVAL);
+    CHECK_HAS(mnemo_errmsg(db), "'echo' must be true or false");
+    CHECK_INT(mnemo_retain(db, "{\"items\":[{\"echo\":false,\"text\":\"x\"}]}", &job), MNEMO_EINVAL);
+    char *s;
+    CHECK_INT(mnemo_stats(db, &s), MNEMO_OK);
+    CHECK_HAS(s, "\"memories\":3,"); /* the refused inputs wrote nothing */
+    mnemo_free(s);
+    mnemo_close(db);
+}

@@ -102,6 +102,7 @@
     X(test_api__version_and_error_names_are_stable) \
     X(test_api__open_creates_a_bank_and_reopens_it) \
     X(test_api__warm_builds_the_index_in_steps) \
+    X(test_api__retain_echo_false_returns_ids_only) \
     X(test_api__open_rejects_garbage_and_foreign_files) \
     X(test_api__open_rejects_bad_options) \
     X(test_api__retain_and_recall_find_the_memory) \

@@ -137,6 +137,8 @@ export interface RetainOptions extends LongOptions {
   tags?: string[];
   source?: string;
   confidence?: number;
+  /** false: `added` lists ids only, without the texts (bulk imports need not copy every text back). Default true. */
+  echo?: boolean;
 }
 
 export interface Memory {
@@ -161,7 +163,8 @@ export interface Memory {
 
 export interface RetainResult {
   mode: 'manual' | 'llm' | 'heuristic';
-  added: Array<{ id: string; text: string }>;
+  /** Every new memory; `text` is absent with `echo: false`. */
+  added: Array<{ id: string; text?: string }>;
   removed: string[];
   unchanged: boolean;
   learned?: Array<{ id: string; text: string; kind: string; topics: string[]; occurred_at: string | null }>;

@@ -51,7 +51,13 @@ test('retain stores text, messages and items; results name what was added', asyn
     assert.deepEqual(got.metadata, { topic: 'ui' });
     assert.equal(got.occurred_at, '2024-05-01T10:00:00Z');
     assert.equal((await bank.get(m.added[0].id)).source, 'user');
-    assert.equal((await bank.stats()).memories, 6);
+    assert.equal(it.added[1].text, 'two');
+    // echo: false, for bulk imports: the ids without the texts.
+    const quiet = await bank.retain({ items: [{ text: 'four' }, { text: 'five' }] }, { echo: false });
+    assert.deepEqual(quiet.added.map((x) => Object.keys(x)), [['id'], ['id']]);
+    assert.equal((await bank.get(quiet.added[1].id)).text, 'five');
+    await assert.rejects(bank.retain('six', { echo: 'no' }), isCode('MNEMO_EINVAL'));
+    assert.equal((await bank.stats()).memories, 8);
   });
 });
 

@@ -56,7 +56,7 @@ function retainInput(input, o = {}) {
   else if (isObject(input)) r = { ...input };
   else throw new MnemoError('MNEMO_EINVAL', `retain input must be a string, an array of messages or an object, got ${input === null ? 'null' : typeof input}`);
   const map = { documentId: 'document_id', metadata: 'metadata', timestamp: 'timestamp', infer: 'infer',
-    kind: 'kind', topics: 'topics', tags: 'tags', source: 'source', confidence: 'confidence' };
+    kind: 'kind', topics: 'topics', tags: 'tags', source: 'source', confidence: 'confidence', echo: 'echo' };
   for (const [k, c] of Object.entries(map)) {
     if (o[k] === undefined) continue;
     r[c] = o[k] instanceof Date ? o[k].toISOString() : o[k];
@@ -251,6 +251,12 @@ export class Mnemo {
         .then((done) => (done ? finish() : later()), () => finish());
     };
     const later = () => {
+      // Browsers: a background task (setTimeout(0) is clamped to 4 ms once
+      // nested, which would add seconds to a big bank's warm-up).
+      if (typeof scheduler !== 'undefined' && typeof scheduler.postTask === 'function') {
+        scheduler.postTask(tick, { priority: 'background' }).catch(() => {});
+        return;
+      }
       const t = setTimeout(tick, 0);
       if (t && typeof t.unref === 'function') t.unref();
     };
