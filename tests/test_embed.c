@@ -24,6 +24,20 @@ static uint32_t rng(void) { /* xorshift32: the same data on every host */
     return rng_state = x;
 }
 
+/* Lower-case words of min_len..min_len+8 letters from seed, one in `period`
+** ending a sentence; NUL-terminated in buf[cap]. Returns the length. */
+static size_t random_words(char *buf, size_t cap, uint32_t seed, int min_len, int period) {
+    size_t len = 0;
+    rng_state = seed;
+    while (len + 12 < cap) {
+        int wl = min_len + (int)(rng() % 9);
+        for (int i = 0; i < wl; i++) buf[len++] = (char)('a' + rng() % 26);
+        buf[len++] = (rng() % (uint32_t)period) ? ' ' : '.';
+    }
+    buf[len] = 0;
+    return len;
+}
+
 static void embed_str(const char *s, float *out) {
     mn_embed_text(s, strlen(s), out);
 }
@@ -54,13 +68,7 @@ void test_embed__is_deterministic(void) {
     }
     /* A long text (more distinct features than one counting chunk) too. */
     static char big[20000];
-    size_t len = 0;
-    rng_state = 12345;
-    while (len + 12 < sizeof big) {
-        int wl = 2 + (int)(rng() % 9);
-        for (int i = 0; i < wl; i++) big[len++] = (char)('a' + rng() % 26);
-        big[len++] = (rng() % 10) ? ' ' : '.';
-    }
+    size_t len = random_words(big, sizeof big, 12345, 2, 10);
     mn_embed_text(big, len, a);
     mn_embed_text(big, len, b);
     CHECK(memcmp(a, b, sizeof a) == 0);
@@ -204,14 +212,7 @@ static void feed(void *ctx, const char *term, size_t len, uint32_t pos, int flag
 ** must store exactly the vector mn_embed_text gives, bit for bit. */
 void test_embed__fed_word_by_word_gives_the_same_vector(void) {
     static char big[20000]; /* past one counting chunk, with sentences */
-    size_t len = 0;
-    rng_state = 777;
-    while (len + 12 < sizeof big) {
-        int wl = 1 + (int)(rng() % 9);
-        for (int i = 0; i < wl; i++) big[len++] = (char)('a' + rng() % 26);
-        big[len++] = (rng() % 8) ? ' ' : '.';
-    }
-    big[len] = 0;
+    random_words(big, sizeof big, 777, 1, 8);
     float a[MN_EMBED_DIM], b[MN_EMBED_DIM];
     mn_embed_ctx c;
     for (size_t t = 0; t <= sizeof sample_texts / sizeof *sample_texts; t++) {
