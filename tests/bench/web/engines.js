@@ -51,13 +51,18 @@ async function mnemo(env) {
     name: 'mnemo',
     how: 'recall(): fused BM25 + keywords + vectors + names + time',
     prep: (batch) => ({ items: batch.map((d) => ({ text: d.text, metadata: { i: d.i }, ...(d.timestamp ? { timestamp: d.timestamp } : {}) })) }),
-    ingest: (input) => bank.retain(input, { infer: false }),
+    // echo: false: like the peers' inserts, the ids come back, not the texts.
+    ingest: (input) => bank.retain(input, { infer: false, echo: false }),
     async search(q, k) {
       const { results } = await bank.recall(q.text, { limit: k, ...(q.now ? { now: q.now } : {}) });
       return results.map((r) => r.metadata.i);
     },
     reset: () => bank.deleteAll(),
     close: () => bank.close(),
+    // Mnemo's whole heap (its SQLite pages, recall index, buffers): the wasm
+    // memory, which only grows, so its size is the peak. A bench-only look
+    // at the binding's module.
+    wasmMB: () => bank._core.u8.length / 1048576,
   };
 }
 
