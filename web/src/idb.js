@@ -262,16 +262,18 @@ export class IdbPageStore {
         if (n > 0) pages.push([first, new Uint8Array(buf, 0, n * pageSize)]);
         covered = first - 1 + Math.max(n, 0);
       });
-      let top = covered;
+      // Every page past the base must come from some delta.
+      const seen = new Uint8Array(Math.max(0, pageCount - covered));
       deltas.result.forEach((d, k) => {
         for (let i = 0; i < d.pages.length; i++) {
           const pgno = d.pages[i];
           if (pgno > pageCount) continue;   // cut off by a later shrink
           pages.push([pgno, deltaData[k].subarray(i * pageSize, (i + 1) * pageSize)]);
-          if (pgno > top) top = pgno;
+          if (pgno > covered) seen[pgno - covered - 1] = 1;
         }
       });
-      if (top !== pageCount) throw corrupt(`it holds pages up to ${top}, its state says ${pageCount}`);
+      const gap = seen.indexOf(0);
+      if (gap >= 0) throw corrupt(`page ${covered + gap + 1} of ${pageCount} is missing`);
     }
     this.version = state.version;
     this.pageSize = pageSize;

@@ -194,6 +194,45 @@ test('a bank stored by the first layout (version 1: 256 KB Uint8Array chunks) op
   assert.deepEqual(r.stores, ['base', 'delta', 'meta']);
 });
 
+test('stored pages that do not add up (a delta lost, a state that claims more) are refused with MNEMO_ECORRUPT', { skip }, async () => {
+  await install(page);
+  const r = await page.evaluate(async () => {
+    const s = await idb.openIdbStore('torn');
+    await s.commit([1, 2, 3].map((p) => [p, pageOf(4096, p, 1)]), 3, 4096);
+    await s.commit([[4, pageOf(4096, 4, 1)]], 4, 4096);   // page 4 lives in a delta only
+    s.close();
+    const raw = async (fn) => {
+      const db = await new Promise((res, rej) => { const q = indexedDB.open('mnemo-bank:torn'); q.onsuccess = () => res(q.result); q.onerror = () => rej(q.error); });
+      const tx = db.transaction(['delta', 'meta'], 'readwrite');
+      await fn(tx);
+      await new Promise((res) => { tx.oncomplete = res; });
+      db.close();
+    };
+    const tryLoad = async () => {
+      const t = await idb.openIdbStore('torn');
+      try { await t.load(); return null; } catch (e) { return { code: e.code, message: e.message }; } finally { t.close(); }
+    };
+    await raw((tx) => tx.objectStore('delta').delete(2));
+    const lost = await tryLoad();
+    await raw((tx) => new Promise((res) => {
+      const g = tx.objectStore('meta').get('state');
+      g.onsuccess = () => { tx.objectStore('meta').put({ ...g.result, pageCount: 3 }, 'state'); res(); };
+    }));
+    const repaired = await tryLoad();   // 3 pages: all in the first delta
+    await raw((tx) => new Promise((res) => {
+      const g = tx.objectStore('meta').get('state');
+      g.onsuccess = () => { tx.objectStore('meta').put({ ...g.result, pageCount: 9 }, 'state'); res(); };
+    }));
+    const claims = await tryLoad();
+    return { lost, repaired, claims };
+  });
+  assert.equal(r.lost.code, 'MNEMO_ECORRUPT');
+  assert.match(r.lost.message, /page 4 of 4 is missing/);
+  assert.equal(r.repaired, null);
+  assert.equal(r.claims.code, 'MNEMO_ECORRUPT');
+  assert.match(r.claims.message, /page 4 of 9 is missing/);
+});
+
 test('pages survive a reload and a browser restart on the same profile', { skip }, async () => {
   await install(page);
   await page.evaluate(async () => {
