@@ -109,10 +109,12 @@ async function chromiumRuns(jobs) {
         page.setDefaultTimeout(0);
         await page.evaluate(([e, k]) => globalThis.loadSpeed(e, k), [engine, n]);
         const base = rendererPeakMB(tag);
+        let timer;
         const r = await Promise.race([
           page.evaluate((e) => globalThis.runSpeed(e), engine),
-          new Promise((resolve) => setTimeout(() => resolve({ error: 'no result within 10 min' }), 600000)),
+          new Promise((resolve) => { timer = setTimeout(() => resolve({ error: 'no result within 10 min' }), 600000); }),
         ]);
+        clearTimeout(timer);   // else it holds the process open for 10 min after the last run
         r.peakMB = rendererPeakMB(tag);
         r.startMB = base;
         res[`${engine}/${n}`] = r;
