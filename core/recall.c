@@ -71,7 +71,8 @@ void mn_recall_index_text(const char *text, size_t len, const char *topics, mn_s
 
 void mn_recall_index_put(mnemo *db, int64_t rowid, const char *text, size_t len,
                          const char *topics, const float *vec) {
-    if (!db->index) return;
+    /* A row ahead of a partial build is read by the build as it is then. */
+    if (!db->index || (!db->index_complete && rowid >= db->index_next)) return;
     mn_sb full;
     mn_sb_init(&full);
     if (topics && strcmp(topics, "[]")) {
