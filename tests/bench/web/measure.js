@@ -59,18 +59,37 @@ export async function coldIngest(engine, data) {
  * timed apart (Mnemo builds its recall index then); NWARMUP warm-up queries;
  * then the queries within budgetMs. progress(msg) reports as it goes.
  */
-export async function speed(engine, data, { budgetMs = 15000, progress = () => {} } = {}) {
+async function ingestAll(engine, data, progress) {
   const n = data.texts.length;
-  let ingestMs = 0;
+  let ms = 0;
   for (let b = 0; b < n; b += BATCH) {
     const batch = [];
     for (let i = b; i < Math.min(n, b + BATCH); i++) batch.push({ i, text: data.texts[i], vec: vec(data.vectors, i) });
     const input = engine.prep(batch);
     const t0 = now();
     await engine.ingest(input);
-    ingestMs += now() - t0;
+    ms += now() - t0;
     if ((b / BATCH) % 20 === 19) progress(`${engine.name} N=${n}: ingested ${b + BATCH}`);
   }
+  return ms;
+}
+
+/* Below this many memories an ingest is a few batches (tens of ms), which a
+ * single GC pause moves: it is measured SMALL_REPEATS times, each into a
+ * fresh instance from `again()`, and the median rate is reported. */
+const SMALL = 10000, SMALL_REPEATS = 5;
+
+export async function speed(engine, data, { budgetMs = 15000, progress = () => {}, again = null } = {}) {
+  const n = data.texts.length;
+  const rates = [];
+  if (again && n < SMALL)
+    for (let r = 1; r < SMALL_REPEATS; r++) {
+      const e = await again();
+      rates.push(n / ((await ingestAll(e, data, progress)) / 1e3));
+      await e.close();
+    }
+  const ingestMs = await ingestAll(engine, data, progress);
+  rates.push(n / (ingestMs / 1e3));
   const q = (i) => ({ text: data.queries[i % data.queries.length].text, now: data.queries[i % data.queries.length].now,
     vec: vec(data.qvectors, i % data.queries.length) });
   let t0 = now();
@@ -87,7 +106,7 @@ export async function speed(engine, data, { budgetMs = 15000, progress = () => {
     lat.push(now() - t0);
   }
   return {
-    n, ingestRate: n / (ingestMs / 1e3), ingestMs, firstMs,
+    n, ingestRate: percentile(rates, 0.5), ingestRuns: rates.length, ingestMs, firstMs,
     p50: percentile(lat, 0.5), p95: percentile(lat, 0.95), nq: lat.length, wanted: data.queries.length,
   };
 }

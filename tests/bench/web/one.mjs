@@ -69,7 +69,7 @@ async function main() {
       await warm.close();
     }
     const engine = await makeEngine(name, env);
-    if (mode === 'speed') out = { ...(await speed(engine, data, { progress })), coldRate, wasmMB: engine.wasmMB ? engine.wasmMB() : undefined };
+    if (mode === 'speed') out = { ...(await speed(engine, data, { progress, again: () => makeEngine(name, env) })), coldRate, wasmMB: engine.wasmMB ? engine.wasmMB() : undefined };
     else out = {
       a: await quality(engine, questions, { userOnly: true, progress }),
       b: await quality(engine, questions, { userOnly: false, progress }),

@@ -180,7 +180,8 @@ function printSpeed(title, res) {
       console.log(`  ${pad(n, 7)}${pad(e, 8)}${lpad(f(r.ingestRate, 0), 10)}${lpad(f(r.coldRate, 0), 9)}${lpad(ms(r.firstMs), 10)}${lpad(`${ms(r.p50)} / ${ms(r.p95)}${star}`, 22)}${lpad(f(r.peakMB, 0), 9)}${lpad(f(r.baselineMB ?? r.startMB, 0), 9)}   ${ratio}`);
     }
   }
-  console.log("  ingest/s: memories per second over batches of 500 (one transaction each), after a warm-up in the same runtime\n" +
+  console.log("  ingest/s: memories per second over batches of 500 (one transaction each), after a warm-up in the same runtime;\n" +
+    "  below 10k, the median of 5 ingests into fresh instances\n" +
     "  (1000 memories, at least 3 times and 2 s, into a throwaway instance); cold/s: the first 1000 of that warm-up, in a\n" +
     "  fresh runtime (JIT compiling as it runs); first q: the first query\n" +
     "  (Mnemo builds its recall index then, embeddings included: not in ingest/s); p50/p95 over up to 200\n" +
