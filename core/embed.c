@@ -165,11 +165,7 @@ void mn_embed_add(mn_embed_ctx *c, const char *term, size_t len, uint64_t h,
 static void on_word(void *ctx, const char *term, size_t len, uint32_t pos,
                     int flags) {
     (void)pos;
-    if (flags & MN_TOK_STOP) { /* only the sentence boundary matters */
-        mn_embed_add(ctx, term, 0, 0, flags);
-        return;
-    }
-    mn_embed_add(ctx, term, len, mn_token_hash(term, len), flags);
+    mn_embed_add(ctx, term, len, (flags & MN_TOK_STOP) ? 0 : mn_token_hash(term, len), flags);
 }
 
 void mn_embed_begin(mn_embed_ctx *c) {

@@ -238,10 +238,7 @@ export class Mnemo {
    * next recall will report).
    */
   _warmSoon() {
-    if (!this._warm) {
-      this.warmed = Promise.resolve();
-      return;
-    }
+    if (!this._warm) return;   // warmed stays the constructor's settled promise
     const db = this._db;
     let finish;
     this.warmed = new Promise((r) => { finish = r; });

@@ -36,35 +36,24 @@ const vec = (all, i) => (all ? all.subarray(i * DIM, (i + 1) * DIM) : null);
  */
 export const WARMUP = 1000;
 const WARMUP_ROUNDS = 3, WARMUP_MS = 2000;
-export async function coldIngest(engine, data) {
+async function coldIngest(engine, data) {
   const n = Math.min(WARMUP, data.texts.length);
   const start = now();
   let ms = 0;
   for (let round = 0; round < 10 && (round < WARMUP_ROUNDS || now() - start < WARMUP_MS); round++) {
-    for (let b = 0; b < n; b += BATCH) {
-      const batch = [];
-      for (let i = b; i < Math.min(n, b + BATCH); i++) batch.push({ i: round * n + i, text: data.texts[i], vec: vec(data.vectors, i) });
-      const input = engine.prep(batch);
-      const t0 = now();
-      await engine.ingest(input);
-      if (round === 0) ms += now() - t0;
-    }
+    const t = await ingestAll(engine, data, { n, offset: round * n });
+    if (round === 0) ms = t;
   }
   return n / (ms / 1e3);
 }
 
-/*
- * data: {texts, vectors (or null for Mnemo), queries: [{text, now}], qvectors}.
- * Ingest in batches of BATCH (prep outside the timer); the first query is
- * timed apart (Mnemo builds its recall index then); NWARMUP warm-up queries;
- * then the queries within budgetMs. progress(msg) reports as it goes.
- */
-async function ingestAll(engine, data, progress) {
-  const n = data.texts.length;
+/* Ingests data's first n texts in batches of BATCH, ids from `offset`;
+ * returns the milliseconds spent in ingest calls (prep is untimed). */
+async function ingestAll(engine, data, { n = data.texts.length, offset = 0, progress = () => {} } = {}) {
   let ms = 0;
   for (let b = 0; b < n; b += BATCH) {
     const batch = [];
-    for (let i = b; i < Math.min(n, b + BATCH); i++) batch.push({ i, text: data.texts[i], vec: vec(data.vectors, i) });
+    for (let i = b; i < Math.min(n, b + BATCH); i++) batch.push({ i: offset + i, text: data.texts[i], vec: vec(data.vectors, i) });
     const input = engine.prep(batch);
     const t0 = now();
     await engine.ingest(input);
@@ -79,16 +68,16 @@ async function ingestAll(engine, data, progress) {
  * fresh instance from `again()`, and the median rate is reported. */
 const SMALL = 10000, SMALL_REPEATS = 5;
 
-export async function speed(engine, data, { budgetMs = 15000, progress = () => {}, again = null } = {}) {
+async function speed(engine, data, { budgetMs = 15000, progress = () => {}, again = null } = {}) {
   const n = data.texts.length;
   const rates = [];
   if (again && n < SMALL)
     for (let r = 1; r < SMALL_REPEATS; r++) {
       const e = await again();
-      rates.push(n / ((await ingestAll(e, data, progress)) / 1e3));
+      rates.push(n / ((await ingestAll(e, data, { progress })) / 1e3));
       await e.close();
     }
-  const ingestMs = await ingestAll(engine, data, progress);
+  const ingestMs = await ingestAll(engine, data, { progress });
   rates.push(n / (ingestMs / 1e3));
   const q = (i) => ({ text: data.queries[i % data.queries.length].text, now: data.queries[i % data.queries.length].now,
     vec: vec(data.qvectors, i % data.queries.length) });
@@ -109,6 +98,21 @@ export async function speed(engine, data, { budgetMs = 15000, progress = () => {
     n, ingestRate: percentile(rates, 0.5), ingestRuns: rates.length, ingestMs, firstMs,
     p50: percentile(lat, 0.5), p95: percentile(lat, 0.95), nq: lat.length, wanted: data.queries.length,
   };
+}
+
+/* One speed run as one.mjs and page.html make it: a warm-up instance from
+ * make() (coldIngest), then the measured one; closes both. */
+export async function speedRun(make, data, { progress } = {}) {
+  const warm = await make();
+  const coldRate = await coldIngest(warm, data);
+  await warm.close();
+  const engine = await make();
+  try {
+    const out = await speed(engine, data, { progress, again: make });
+    return { ...out, coldRate, wasmMB: engine.wasmMB ? engine.wasmMB() : undefined };
+  } finally {
+    await engine.close();
+  }
 }
 
 /* NDCG@k of one ranking: rel[i] = 1 if rank i+1 is gold (bench_util.h). */

@@ -14,7 +14,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeEngine, DIM } from './engines.js';
-import { speed, quality, coldIngest } from './measure.js';
+import { speedRun, quality } from './measure.js';
 import { loadSpeed, loadQuality } from './data.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -62,19 +62,16 @@ async function main() {
   const baseline = process.memoryUsage().rss;
   let out;
   try {
-    let coldRate;
-    if (mode === 'speed') {   // a throwaway instance first: see coldIngest
-      const warm = await makeEngine(name, env);
-      coldRate = await coldIngest(warm, data);
-      await warm.close();
+    if (mode === 'speed') {
+      out = await speedRun(() => makeEngine(name, env), data, { progress });
+    } else {
+      const engine = await makeEngine(name, env);
+      out = {
+        a: await quality(engine, questions, { userOnly: true, progress }),
+        b: await quality(engine, questions, { userOnly: false, progress }),
+      };
+      await engine.close();
     }
-    const engine = await makeEngine(name, env);
-    if (mode === 'speed') out = { ...(await speed(engine, data, { progress, again: () => makeEngine(name, env) })), coldRate, wasmMB: engine.wasmMB ? engine.wasmMB() : undefined };
-    else out = {
-      a: await quality(engine, questions, { userOnly: true, progress }),
-      b: await quality(engine, questions, { userOnly: false, progress }),
-    };
-    await engine.close();
   } catch (e) {
     out = { error: e.message.split('\n')[0], skip: !!e.skip };
   }
