@@ -99,15 +99,21 @@ static int image_reserve(image *img, size_t size) {
     return SQLITE_OK;
 }
 
+/* The bytes [off, off + n) of the image, growing it (a gap before `off` is
+** zero-filled); NULL when out of memory or past the address space. */
+static unsigned char *image_span(image *img, size_t off, size_t n) {
+    if (off + n < off || image_reserve(img, off + n)) return NULL;
+    if (off > img->size) memset(img->data + img->size, 0, off - img->size);
+    if (off + n > img->size) img->size = off + n;
+    return img->data + off;
+}
+
 /* Copies bytes in at `off`, growing the image; marks them dirty if asked. */
 static int image_write(image *img, const void *buf, size_t n, size_t off, int mark) {
     if (n == 0) return SQLITE_OK;
-    if (off + n < off) return SQLITE_FULL;
-    int rc = image_reserve(img, off + n);
-    if (rc) return rc;
-    if (off > img->size) memset(img->data + img->size, 0, off - img->size);
-    memcpy(img->data + off, buf, n);
-    if (off + n > img->size) img->size = off + n;
+    unsigned char *at = image_span(img, off, n);
+    if (!at) return off + n < off ? SQLITE_FULL : SQLITE_NOMEM;
+    memcpy(at, buf, n);
     if (mark)
         for (size_t u = off / UNIT; u <= (off + n - 1) / UNIT; u++)
             img->dirty[u / 8] |= (uint8_t)(1u << (u % 8));
@@ -302,33 +308,70 @@ int mn_pages_is_open(const char *name) {
 
 /* ---- public API -------------------------------------------------------- */
 
-int mnemo_pages_load(const char *name, int64_t offset, const void *data, size_t len) {
-    if (!name || !*name || offset < 0 || (len && !data)) return MNEMO_EINVAL;
-    if (sqlite3_initialize()) return MNEMO_ENOMEM;
-    int rc = MNEMO_OK;
-    sqlite3_mutex_enter(registry_mutex());
-    image **p = find(name);
-    image *img = *p;
+/* The unclaimed image `name`, created empty if absent; with the registry
+** locked. NULL with *rc set: MNEMO_EBUSY (open) or MNEMO_ENOMEM. */
+static image *unclaimed_image(const char *name, int *rc) {
+    image *img = *find(name);
     if (img && img->claimed) {
-        rc = MNEMO_EBUSY;
-    } else if (!img) {
-        size_t n = strlen(name) + 1;
-        if ((img = mn_malloc(sizeof *img))) memset(img, 0, sizeof *img);
-        if (img && (img->name = mn_malloc(n))) {
-            memcpy(img->name, name, n);
-            img->next = registry;
-            registry = img;
-        } else {
-            image_free(img);
-            img = NULL;
-            rc = MNEMO_ENOMEM;
-        }
+        *rc = MNEMO_EBUSY;
+        return NULL;
     }
-    if (!rc && (uint64_t)offset > SIZE_MAX - len) rc = MNEMO_ETOOBIG;
-    /* Loaded pages are what the host already has: not dirty. */
-    if (!rc && image_write(img, data, len, (size_t)offset, 0)) rc = MNEMO_ENOMEM;
+    if (img) return img;
+    size_t n = strlen(name) + 1;
+    if ((img = mn_malloc(sizeof *img))) memset(img, 0, sizeof *img);
+    if (!img || !(img->name = mn_malloc(n))) {
+        image_free(img);
+        *rc = MNEMO_ENOMEM;
+        return NULL;
+    }
+    memcpy(img->name, name, n);
+    img->next = registry;
+    registry = img;
+    return img;
+}
+
+/* The bytes [offset, offset + len) of the unclaimed image `name` (zeroed if
+** asked); NULL with *rc set. Loaded pages are what the host already has:
+** never dirty. */
+static unsigned char *load_span(const char *name, int64_t offset, size_t len, int zero, int *rc) {
+    if (!name || !*name || offset < 0) {
+        *rc = MNEMO_EINVAL;
+        return NULL;
+    }
+    if ((uint64_t)offset > SIZE_MAX - len) {
+        *rc = MNEMO_ETOOBIG;
+        return NULL;
+    }
+    if (sqlite3_initialize()) {
+        *rc = MNEMO_ENOMEM;
+        return NULL;
+    }
+    sqlite3_mutex_enter(registry_mutex());
+    image *img = unclaimed_image(name, rc);
+    unsigned char *at = NULL;
+    static unsigned char none[1];   /* len 0: the image exists, nothing to write */
+    if (img && len == 0) {
+        at = none;
+    } else if (img && !(at = image_span(img, (size_t)offset, len))) {
+        *rc = MNEMO_ENOMEM;
+    } else if (at && zero) {
+        memset(at, 0, len);
+    }
     sqlite3_mutex_leave(registry_mutex());
-    return rc;
+    return at;
+}
+
+int mnemo_pages_load(const char *name, int64_t offset, const void *data, size_t len) {
+    if (len && !data) return MNEMO_EINVAL;
+    int rc = MNEMO_OK;
+    unsigned char *at = load_span(name, offset, len, 0, &rc);
+    if (at && len) memcpy(at, data, len);
+    return at ? MNEMO_OK : rc;
+}
+
+unsigned char *mnemo_pages_buffer(const char *name, int64_t offset, size_t len) {
+    int rc = MNEMO_OK;
+    return load_span(name, offset, len, 1, &rc);
 }
 
 int mnemo_pages_drop(const char *name) {

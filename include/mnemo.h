@@ -415,6 +415,14 @@ MNEMO_API int mnemo_import(mnemo *db, const char *jsonl, size_t len, char **out)
 ** mnemo_pages_drop(). */
 MNEMO_API int mnemo_pages_load(const char *name, int64_t offset, const void *data, size_t len);
 
+/* The same for a host that copies its stored pages in itself (a large bank
+** is then copied once, not twice): makes room for `len` bytes at `offset` in
+** the image `name` and returns where to write them, valid until the next
+** mnemo_ call. Bytes the host leaves unwritten read as zero. NULL for the
+** errors of mnemo_pages_load() (a NULL or empty name, a negative offset, a
+** bank with that name open, out of memory). */
+MNEMO_API unsigned char *mnemo_pages_buffer(const char *name, int64_t offset, size_t len);
+
 /* Frees an unopened image (e.g. after a failed load). A no-op if absent;
 ** MNEMO_EBUSY if open. mnemo_close() frees the image of a page bank. */
 MNEMO_API int mnemo_pages_drop(const char *name);

@@ -177,6 +177,7 @@
     X(test_pages__saved_pages_reopen_as_the_same_bank) \
     X(test_pages__a_small_write_dirties_few_pages) \
     X(test_pages__an_unsaved_call_is_gone_after_reopening) \
+    X(test_pages__a_host_fills_the_buffer_itself) \
     X(test_pages__an_open_image_is_busy) \
     X(test_pages__checks_arguments_and_ignores_file_banks) \
     X(test_pages__garbage_pages_open_as_corrupt) \

@@ -128,6 +128,46 @@ void test_pages__an_unsaved_call_is_gone_after_reopening(void) {
     store_free(&s);
 }
 
+/* The host copies its pages in itself: the same bank as mnemo_pages_load,
+** and bytes it leaves unwritten read as zero, even over reused memory. */
+void test_pages__a_host_fills_the_buffer_itself(void) {
+    store s = {0};
+    mnemo *db;
+    CHECK_INT(open_from("pg-fill", &s, &db), MNEMO_OK);
+    CHECK_INT(retain_text(db, "My sister lives in Lisbon"), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    mnemo_close(db);
+
+    /* Junk first, so fresh memory could not pass for zeroed. */
+    unsigned char *junk = mnemo_pages_buffer("pg-fill", 0, (size_t)s.count * s.size);
+    CHECK(junk != NULL);
+    memset(junk, 'j', (size_t)s.count * s.size);
+    CHECK_INT(mnemo_pages_drop("pg-fill"), MNEMO_OK);
+
+    unsigned char *at = mnemo_pages_buffer("pg-fill", 0, (size_t)s.count * s.size);
+    CHECK(at != NULL);
+    for (size_t i = 0; i < (size_t)s.count * s.size; i++)
+        if (at[i]) {
+            CHECK_INT(at[i], 0);
+            break;
+        }
+    for (uint32_t i = 1; i <= s.count; i++) memcpy(at + (size_t)(i - 1) * s.size, s.page[i], s.size);
+    CHECK_INT(mnemo_open("pg-fill", "{\"storage\":\"pages\"}", NULL, &db), MNEMO_OK);
+    char *out = NULL;
+    CHECK_INT(mnemo_list(db, NULL, &out), MNEMO_OK);
+    CHECK_HAS(out, "Lisbon");
+    mnemo_free(out);
+    CHECK(mnemo_pages_buffer("pg-fill", 0, 1) == NULL);   /* open: busy */
+    mnemo_close(db);
+
+    CHECK(mnemo_pages_buffer(NULL, 0, 1) == NULL);
+    CHECK(mnemo_pages_buffer("", 0, 1) == NULL);
+    CHECK(mnemo_pages_buffer("pg-fill", -1, 1) == NULL);
+    CHECK(mnemo_pages_buffer("pg-fill", 0, 0) != NULL);    /* creates it, nothing to write */
+    CHECK_INT(mnemo_pages_drop("pg-fill"), MNEMO_OK);
+    store_free(&s);
+}
+
 void test_pages__an_open_image_is_busy(void) {
     mnemo *db, *db2;
     CHECK_INT(mnemo_open("pg-busy", "{\"storage\":\"pages\"}", NULL, &db), MNEMO_OK);

@@ -13,8 +13,8 @@
 /* Prototypes: the warning set requires them, and the JS side is the caller. */
 MNEMO_API const char *mnemo__wasm_errors_json(void);
 MNEMO_API int mnemo__wasm_export(mnemo *db, char **out, size_t *len);
-MNEMO_API int mnemo__wasm_pages_load(const char *name, uint32_t pgno, const void *data,
-                                     uint32_t len, uint32_t page_size);
+MNEMO_API unsigned char *mnemo__wasm_pages_buffer(const char *name, uint32_t pages,
+                                                  uint32_t page_size);
 
 /*
 ** The error list as JSON, generated from MNEMO_ERRORS at compile time so the
@@ -70,11 +70,10 @@ int mnemo__wasm_export(mnemo *db, char **out, size_t *len) {
     return MNEMO_OK;
 }
 
-/* mnemo_pages_load() for page `pgno` (1-based) onward: `len` bytes, a
-** multiple of page_size, so one call can load a run of pages. The 64-bit
-** offset is computed here; JS would otherwise pass it as two halves. */
-int mnemo__wasm_pages_load(const char *name, uint32_t pgno, const void *data, uint32_t len,
-                           uint32_t page_size) {
-    if (pgno < 1 || page_size < 512) return MNEMO_EINVAL;
-    return mnemo_pages_load(name, (int64_t)(pgno - 1) * page_size, data, len);
+/* mnemo_pages_buffer() for a whole image of `pages` pages, which JS fills
+** from the stored pages in one copy. Sized here: a 64-bit offset would reach
+** JS as two halves. NULL when out of memory (or the name is open). */
+unsigned char *mnemo__wasm_pages_buffer(const char *name, uint32_t pages, uint32_t page_size) {
+    if ((uint64_t)pages * page_size > SIZE_MAX) return NULL;
+    return mnemo_pages_buffer(name, 0, (size_t)pages * page_size);
 }

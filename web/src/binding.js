@@ -283,43 +283,27 @@ export class Core {
 
   /* ---- page banks ------------------------------------------------------ */
 
-  /* Loads [pgno, bytes] runs into the image `name` (bytes: whole pages). */
+  /* Loads [pgno, bytes] runs into the image `name` (bytes: whole pages; a
+   * later run overwrites an earlier one). The image is made at its full
+   * size first and the runs are copied straight into it: a 16 MB bank is
+   * copied once, with no staging buffer. */
   pages_load(name, pageSize, pages) {
-    let cap = 0, buf = 0;
+    let count = 0;
+    for (const [pgno, bytes] of pages) {
+      if (!Number.isInteger(pgno) || pgno < 1 || bytes.length % pageSize)
+        throw new MnemoError('MNEMO_ECORRUPT', `page ${pgno} of bank image "${name}" is ${bytes.length} bytes, not a multiple of the page size ${pageSize}, or not numbered from 1`);
+      count = Math.max(count, pgno - 1 + bytes.length / pageSize);
+    }
     const [np] = this.alloc(name);
-    /* Runs of pages go through a staging buffer of at most 1 MB: a 16 MB
-     * stored chunk would otherwise need 16 MB of wasm memory besides the
-     * image, for the life of the module (wasm memory never shrinks). */
-    const step = Math.max(1, Math.floor((1 << 20) / pageSize)) * pageSize;
-    // The highest page first: the image is then allocated once, at its size.
-    let top = null;
-    for (const [pgno, bytes] of pages)
-      if (bytes.length >= pageSize && (!top || pgno + bytes.length / pageSize > top[0] + 1))
-        top = [pgno + bytes.length / pageSize - 1, bytes.subarray(bytes.length - pageSize)];
     try {
-      for (const [pgno, bytes] of top ? [top, ...pages] : pages) {
-        if (bytes.length % pageSize)
-          throw new MnemoError('MNEMO_ECORRUPT', `page ${pgno} of bank image "${name}" is ${bytes.length} bytes, not a multiple of the page size ${pageSize}`);
-        for (let off = 0; off < bytes.length; off += step) {
-          const part = bytes.subarray(off, Math.min(bytes.length, off + step));
-          if (part.length > cap) {
-            this.free(buf);
-            buf = 0;
-            cap = part.length;
-            buf = this.M._malloc(cap);
-            if (!buf) throw new MnemoError('MNEMO_ENOMEM', `out of wasm memory loading ${cap} bytes of pages`);
-          }
-          this.u8.set(part, buf);
-          const first = pgno + off / pageSize;
-          const rc = this.M._mnemo__wasm_pages_load(np, first, buf, part.length, pageSize);
-          if (rc) throw new MnemoError(this.codeName(rc), `loading page ${first} of bank image "${name}": ${this.errstr(rc)}`);
-        }
-      }
+      const at = this.M._mnemo__wasm_pages_buffer(np, count, pageSize) >>> 0;
+      if (!at) throw new MnemoError('MNEMO_ENOMEM', `out of wasm memory loading ${count} pages of ${pageSize} bytes into bank image "${name}"`);
+      const u8 = this.u8;   // after the call: it may have grown the memory
+      for (const [pgno, bytes] of pages) u8.set(bytes, at + (pgno - 1) * pageSize);
     } catch (e) {
       this.M._mnemo_pages_drop(np);
       throw e;
     } finally {
-      this.free(buf);
       this.free(np);
     }
   }
