@@ -101,16 +101,20 @@ export class Reactor {
 
   // Opens the page bank `name`, first loading `pages` (an iterable of
   // [pgno, Uint8Array], 1-based page numbers, every page the same size).
+  // The image is made at its full size and each page copied straight in.
   open(name, pages = [], options = {}) {
     return this.withStrings([name, JSON.stringify({ ...options, storage: 'pages' })], (pName, pOpts) => {
-      for (const [pgno, data] of pages) {
-        const p = this.bytes(data);
-        const rc = this.x.mnemo_pages_load(pName, BigInt(pgno - 1) * BigInt(data.length), p, data.length);
-        this.free(p);
-        if (rc) {
+      const list = [...pages];
+      let size = 0;
+      for (const [pgno, data] of list) size = Math.max(size, pgno * data.length);
+      if (list.length) {
+        const at = this.x.mnemo_pages_buffer(pName, 0n, size) >>> 0;
+        if (!at) {
           this.x.mnemo_pages_drop(pName);
-          throw new MnemoError(rc, this.errname(rc), `loading page ${pgno} of bank '${name}' failed`);
+          throw new MnemoError(MNEMO_ENOMEM, 'MNEMO_ENOMEM', `out of memory loading ${size} bytes of bank '${name}'`);
         }
+        const u8 = this.u8;
+        for (const [pgno, data] of list) u8.set(data, at + (pgno - 1) * data.length);
       }
       const out = this.alloc(4);
       try {
