@@ -649,3 +649,152 @@ float mn_index_similarity(mn_index *ix, int64_t a, int64_t b) {
     return (float)mn_vec_dot_i8(ix->vec + sa * d, ix->vec + sb * d, d) *
            ix->vscale[sa] * ix->vscale[sb];
 }
+
+/* --- snapshots ------------------------------------------------------------ */
+
+/* Counts first, then the per-slot arrays, then each term: its bytes and its
+** postings. Native byte order (snapshot.c's header records it). */
+typedef struct snap_counts {
+    uint32_t dim, nslots, nterms, pad;
+    uint64_t arena_len, npost, total_len;
+} snap_counts;
+
+int mn_index_save(mn_index *ix, mn_put_fn out, void *ctx) {
+    if (ix->dead_slots || ix->dead_post) compact(ix);
+    snap_counts c = {(uint32_t)ix->dim, ix->nslots, ix->nterms, 0,
+                     ix->arena_len, ix->npost, ix->total_len};
+    size_t n = ix->nslots, d = (size_t)ix->dim;
+    if (out(ctx, &c, sizeof c) || out(ctx, ix->rowid, n * sizeof *ix->rowid) ||
+        out(ctx, ix->len, n * sizeof *ix->len) || out(ctx, ix->hasvec, n) ||
+        out(ctx, ix->vscale, n * sizeof *ix->vscale) || out(ctx, ix->vec, n * d) ||
+        out(ctx, ix->arena, ix->arena_len))
+        return -1;
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        const term *e = &ix->terms[t];
+        uint32_t head[3] = {e->off, e->len, e->n};
+        if (out(ctx, head, sizeof head) || out(ctx, e->post, (size_t)e->n * sizeof(posting)))
+            return -1;
+    }
+    return 0;
+}
+
+static int pow2_at_least(uint64_t n, uint32_t *out) {
+    uint64_t c = 512;
+    while (c < n) c *= 2;
+    if (c > UINT32_MAX) return -1;
+    *out = (uint32_t)c;
+    return 0;
+}
+
+/* The body of mn_index_load: fills ix, which the caller frees on failure. */
+static int load_into(mn_index *ix, mn_get_fn in, void *ctx) {
+    snap_counts c;
+    if (in(ctx, &c, sizeof c)) return -3;
+    if (c.dim != (uint32_t)ix->dim || c.nslots > MAX_SLOTS || c.arena_len > UINT32_MAX ||
+        c.nterms > UINT32_MAX / 2)
+        return -1;
+    size_t n = c.nslots, d = (size_t)ix->dim;
+    if (n && grow_slots(ix, n)) return -2;
+    if (in(ctx, ix->rowid, n * sizeof *ix->rowid) || in(ctx, ix->len, n * sizeof *ix->len) ||
+        in(ctx, ix->hasvec, n) || in(ctx, ix->vscale, n * sizeof *ix->vscale) ||
+        in(ctx, ix->vec, n * d))
+        return -3;
+    uint64_t total = 0;
+    for (size_t s = 0; s < n; s++) {
+        if (ix->len[s] == MN_DEAD || ix->hasvec[s] > 1 || !isfinite(ix->vscale[s])) return -1;
+        total += ix->len[s];
+    }
+    if (total != c.total_len) return -1;
+    ix->nslots = ix->live = (uint32_t)n;
+    ix->total_len = total;
+    /* The rowid map; a rowid twice is bad data. */
+    uint32_t mcap;
+    if (pow2_at_least((uint64_t)n * 2 + 2, &mcap)) return -1;
+    if (!(ix->map = mn_malloc((size_t)mcap * sizeof *ix->map))) return -2;
+    ix->map_cap = mcap;
+    memset(ix->map, 0, (size_t)mcap * sizeof *ix->map);
+    for (uint32_t s = 0; s < n; s++) {
+        if (map_find(ix, ix->rowid[s]) != MN_DEAD) return -1;
+        map_set(ix, ix->rowid[s], s);
+    }
+    /* Terms: the arena, then each term's place in it and its postings. */
+    if (c.arena_len && !(ix->arena = mn_malloc((size_t)c.arena_len))) return -2;
+    ix->arena_cap = (size_t)c.arena_len;
+    if (in(ctx, ix->arena, (size_t)c.arena_len)) return -3;
+    ix->arena_len = (size_t)c.arena_len;
+    if (c.nterms) {
+        if (!(ix->terms = mn_malloc((size_t)c.nterms * sizeof(term)))) return -2;
+        ix->terms_cap = (uint32_t)c.nterms;
+    }
+    uint32_t tcap;
+    if (pow2_at_least((uint64_t)c.nterms * 2 + 2, &tcap)) return -1;
+    if (!(ix->thash = mn_malloc((size_t)tcap * sizeof *ix->thash))) return -2;
+    ix->thash_cap = tcap;
+    memset(ix->thash, 0, (size_t)tcap * sizeof *ix->thash);
+    uint64_t npost = 0;
+    for (uint32_t t = 0; t < c.nterms; t++) {
+        uint32_t head[3];
+        if (in(ctx, head, sizeof head)) return -3;
+        if (head[1] == 0 || head[0] > c.arena_len || head[1] > c.arena_len - head[0] ||
+            head[2] > n)
+            return -1;
+        term *e = &ix->terms[t];
+        memset(e, 0, sizeof *e);
+        e->off = head[0];
+        e->len = head[1];
+        e->hash = mn_token_hash(ix->arena + e->off, e->len);
+        uint32_t at;
+        if (term_find(ix, ix->arena + e->off, e->len, e->hash, &at) != MN_DEAD) return -1;
+        ix->thash[at] = ++ix->nterms;
+        if (head[2]) {
+            if (!(e->post = mn_malloc((size_t)head[2] * sizeof(posting)))) return -2;
+            e->cap = head[2];
+            if (in(ctx, e->post, (size_t)head[2] * sizeof(posting))) return -3;
+            for (uint32_t i = 0; i < head[2]; i++)
+                if (P_SLOT(e->post[i]) >= n || (i && P_SLOT(e->post[i]) <= P_SLOT(e->post[i - 1])))
+                    return -1;
+        }
+        e->n = e->df = head[2];
+        npost += head[2];
+    }
+    if (npost != c.npost) return -1;
+    ix->npost = npost;
+    /* Forward lists: each slot's terms, from the postings. */
+    if (npost > UINT32_MAX) return -1;
+    size_t fcap = npost ? (size_t)npost : 1;
+    if (!(ix->fwd = mn_malloc(fcap * sizeof *ix->fwd))) return -2;
+    ix->fwd_cap = fcap;
+    memset(ix->fwd_n, 0, n * sizeof *ix->fwd_n);
+    for (uint32_t t = 0; t < ix->nterms; t++)
+        for (uint32_t i = 0; i < ix->terms[t].n; i++) {
+            uint32_t s = P_SLOT(ix->terms[t].post[i]);
+            if (ix->fwd_n[s] == UINT16_MAX) return -1;
+            ix->fwd_n[s]++;
+        }
+    size_t off = 0;
+    for (size_t s = 0; s < n; s++) {
+        ix->fwd_off[s] = (uint32_t)off;
+        off += ix->fwd_n[s];
+        ix->fwd_n[s] = 0;
+    }
+    for (uint32_t t = 0; t < ix->nterms; t++)
+        for (uint32_t i = 0; i < ix->terms[t].n; i++) {
+            uint32_t s = P_SLOT(ix->terms[t].post[i]);
+            ix->fwd[ix->fwd_off[s] + ix->fwd_n[s]++] = t;
+        }
+    ix->nfwd = (size_t)npost;
+    return 0;
+}
+
+int mn_index_load(int dim, mn_get_fn in, void *ctx, mn_index **out) {
+    *out = NULL;
+    mn_index *ix = mn_index_new(dim);
+    if (!ix) return -2;
+    int rc = load_into(ix, in, ctx);
+    if (rc) {
+        mn_index_free(ix);
+        return rc;
+    }
+    *out = ix;
+    return 0;
+}

@@ -81,6 +81,18 @@ MN_FUNC int mn_index_vector(mn_index *ix, const float *q,
 ** either has none (for diversity). */
 MN_FUNC float mn_index_similarity(mn_index *ix, int64_t a, int64_t b);
 
+/* Snapshots (snapshot.c frames them): the index as a byte stream, written
+** through put(ctx, bytes, n) and read back through get(ctx, into, n), each
+** returning 0 or non-zero to stop. Save compacts first, so a snapshot holds
+** live documents only; forward lists and hash tables are rebuilt on load.
+** Load checks every count and offset against what it read, so any byte
+** string is safe to give it: -1 bad data (*ix NULL), -2 out of memory,
+** -3 get failed. */
+typedef int (*mn_put_fn)(void *ctx, const void *bytes, size_t n);
+typedef int (*mn_get_fn)(void *ctx, void *into, size_t n);
+MN_FUNC int mn_index_save(mn_index *ix, mn_put_fn out, void *ctx);
+MN_FUNC int mn_index_load(int dim, mn_get_fn in, void *ctx, mn_index **ix);
+
 /* Approximate heap bytes held, for stats. */
 MN_FUNC size_t mn_index_bytes(const mn_index *ix);
 

@@ -117,6 +117,18 @@ void mn_recall_index_drop(mnemo *db) {
     db->index = NULL;
 }
 
+int mn_recall_index_adopt(mnemo *db, struct mn_index *ix) {
+    int64_t v = 0;
+    int rc = data_version(db, &v);
+    if (rc) return rc;
+    mn_recall_index_drop(db);
+    db->index = ix;
+    db->index_version = v;
+    db->index_next = 0;
+    db->index_complete = 1;
+    return MNEMO_OK;
+}
+
 /* A fresh, empty index sized for the table, to be filled by build_step. */
 static int build_start(mnemo *db, int64_t version) {
     mn_recall_index_drop(db);

@@ -22,6 +22,10 @@ MN_FUNC int mn_recall_index_sync(mnemo *db);
 ** it is complete. */
 MN_FUNC int mn_recall_index_warm(mnemo *db, int max, int *done);
 
+/* Makes ix (complete, for the bank as it is now) the bank's index; the
+** bank owns it on success. */
+MN_FUNC int mn_recall_index_adopt(mnemo *db, struct mn_index *ix);
+
 /* What the index reads of a memory: its text, then its topics (a JSON
 ** array, or NULL) on a line of their own, so that "User uses Python" with
 ** topic "programming language" answers "which language?". Written to out. */

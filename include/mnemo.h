@@ -443,6 +443,27 @@ MNEMO_API uint32_t mnemo_pages_count(mnemo *db);
 /* Marks every page as saved: the next mnemo_pages_dirty() lists only newer writes. */
 MNEMO_API void mnemo_pages_saved(mnemo *db);
 
+/*
+** RECALL INDEX SNAPSHOTS, for page banks. The first recall of a handle builds
+** the recall index from every memory (about half a second for 10k long
+** memories in a browser; mnemo_warm spreads that out). A host can keep the
+** index beside the pages instead: mnemo_index_save writes it (built first if
+** needed) through write(ctx, bytes, n); after the next mnemo_open,
+** mnemo_index_load reads it back through read(ctx, into, n), which must fill
+** exactly n bytes. Callbacks return 0 to go on; anything else stops the call
+** with MNEMO_EIO.
+**
+** A snapshot holds the bank state it was taken at (the change counter SQLite
+** keeps in the header, the size, the embedder): loaded into any other state,
+** it is not used (*used = 0, MNEMO_OK) and the index is built as usual. A
+** damaged or foreign snapshot is MNEMO_ECORRUPT; either way the bank's index
+** is as before. MNEMO_EMISUSE on a bank that is not a page bank.
+*/
+MNEMO_API int mnemo_index_save(mnemo *db, int (*write)(void *ctx, const void *bytes, size_t n),
+                               void *ctx);
+MNEMO_API int mnemo_index_load(mnemo *db, int (*read)(void *ctx, void *into, size_t n),
+                               void *ctx, int *used);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,7 @@
 ** test_pages.c: page banks (core/pages.c). A tiny host keeps pages in an
 ** array, as IndexedDB or a Durable Object would, and reopens from it.
 */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include <stdlib.h>
 
 #include "test.h"
@@ -43,13 +44,23 @@ static int save(mnemo *db, store *s) {
     return 0;
 }
 
-static int open_from(const char *name, store *s, mnemo **db) {
+static int open_with(const char *name, store *s, const char *options, mnemo **db) {
     for (uint32_t i = 1; i <= s->count; i++) {
         if (!s->page[i]) return -1;
         int rc = mnemo_pages_load(name, (int64_t)(i - 1) * s->size, s->page[i], s->size);
         if (rc) return rc;
     }
-    return mnemo_open(name, "{\"storage\":\"pages\",\"seed\":5}", NULL, db);
+    return mnemo_open(name, options, NULL, db);
+}
+
+static int open_from(const char *name, store *s, mnemo **db) {
+    return open_with(name, s, "{\"storage\":\"pages\",\"seed\":5}", db);
+}
+
+/* Unseeded: a seeded handle that reopens a bank would count its ids from
+** the start again, and a write would collide with the first handle's. */
+static int reopen(const char *name, store *s, mnemo **db) {
+    return open_with(name, s, "{\"storage\":\"pages\"}", db);
 }
 
 static int retain_text(mnemo *db, const char *text) {
@@ -271,5 +282,253 @@ void test_pages__survives_every_failed_allocation(void) {
     CHECK_INT(open_from("pg-fault", &s, &db), MNEMO_OK);
     CHECK_INT(mn_test_count_memories(db), 2);
     mnemo_close(db);
+    store_free(&s);
+}
+
+/* ---- recall index snapshots (core/snapshot.c) ---- */
+
+typedef struct blob {
+    unsigned char *p;
+    size_t n, at, cap;
+    int fail_write;   /* fail the write that would pass this many bytes */
+} blob;
+
+static int blob_write(void *ctx, const void *bytes, size_t n) {
+    blob *b = ctx;
+    if (b->fail_write && b->n + n > (size_t)b->fail_write) return -1;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 65536;
+        while (cap < b->n + n) cap *= 2;
+        unsigned char *p = realloc(b->p, cap);
+        if (!p) return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, bytes, n);
+    b->n += n;
+    return 0;
+}
+
+static int blob_read(void *ctx, void *into, size_t n) {
+    blob *b = ctx;
+    if (n > b->n - b->at) return -1;
+    memcpy(into, b->p + b->at, n);
+    b->at += n;
+    return 0;
+}
+
+static char *recall_json(mnemo *db, const char *query) {
+    char in[512];
+    snprintf(in, sizeof in, "{\"query\":\"%s\",\"limit\":8}", query);
+    mnemo_job *job;
+    if (mnemo_recall(db, in, &job) != MNEMO_OK) return NULL;
+    const char *r = mnemo_job_status(job) == MNEMO_OK ? mnemo_job_result(job) : NULL;
+    char *c = r ? strdup(r) : NULL;
+    mnemo_job_free(job);
+    return c;
+}
+
+static const char *const SNAP_QUERIES[] = {
+    "where does my sister live", "flights and seats", "what about the meeting",
+    "python project deadline", "number 17", "Lisbon",
+};
+
+/* A page bank with replaced and deleted memories (dead slots in the index),
+** saved to `s`; its index snapshot in `b`. */
+static void snap_fixture(const char *name, store *s, blob *b) {
+    mnemo *db;
+    CHECK_INT(open_from(name, s, &db), MNEMO_OK);
+    char buf[256];
+    static const char *const words[] = {"sister", "Lisbon", "flight", "window seat", "meeting",
+                                        "Thursday", "python", "deadline", "garden", "tea"};
+    for (int i = 0; i < 240; i++) {
+        snprintf(buf, sizeof buf, "note %d about %s and %s, number %d", i, words[i % 10],
+                 words[(i * 7 + 3) % 10], i % 23);
+        CHECK_INT(retain_text(db, buf), MNEMO_OK);
+    }
+    char *out = NULL;
+    CHECK_INT(mnemo_list(db, "{\"limit\":30}", &out), MNEMO_OK);
+    /* Delete every third listed memory: the index keeps tombstones. */
+    const char *p = out;
+    for (int k = 0; (p = strstr(p, "\"id\":\"")); k++) {
+        char id[37];
+        memcpy(id, p + 6, 36);
+        id[36] = 0;
+        p += 6;
+        if (k % 3 == 0) CHECK_INT(mnemo_delete(db, id), MNEMO_OK);
+    }
+    mnemo_free(out);
+    CHECK_INT(save(db, s), 0);
+    CHECK_INT(mnemo_index_save(db, blob_write, b), MNEMO_OK);
+    CHECK(b->n > 1000);
+    mnemo_close(db);
+}
+
+void test_pages__an_index_snapshot_answers_as_a_fresh_build(void) {
+    store s = {0};
+    blob b = {0};
+    snap_fixture("pg-snap", &s, &b);
+    mnemo *fresh, *db;
+    CHECK_INT(open_from("pg-snap", &s, &fresh), MNEMO_OK);
+    char *want[sizeof SNAP_QUERIES / sizeof *SNAP_QUERIES];
+    for (size_t q = 0; q < sizeof SNAP_QUERIES / sizeof *SNAP_QUERIES; q++)
+        want[q] = recall_json(fresh, SNAP_QUERIES[q]);
+    mnemo_close(fresh);
+    CHECK_INT(reopen("pg-snap", &s, &db), MNEMO_OK);
+    int used = -1;
+    CHECK_INT(mnemo_index_load(db, blob_read, &b, &used), MNEMO_OK);
+    CHECK_INT(used, 1);
+    CHECK(b.at == b.n);   /* read to the end, checksum included */
+    char *stats = NULL;
+    CHECK_INT(mnemo_stats(db, &stats), MNEMO_OK);
+    CHECK(!strstr(stats, "\"index_bytes\":0"));
+    mnemo_free(stats);
+    for (size_t q = 0; q < sizeof SNAP_QUERIES / sizeof *SNAP_QUERIES; q++) {
+        char *got = recall_json(db, SNAP_QUERIES[q]);
+        CHECK(want[q] && got);
+        if (want[q] && got) CHECK_STR(got, want[q]);
+        free(got);
+        free(want[q]);
+    }
+    /* The loaded index takes writes like a built one. */
+    CHECK_INT(retain_text(db, "My cousin moved to Porto"), MNEMO_OK);
+    char *got = recall_json(db, "Porto");
+    CHECK_HAS(got, "cousin moved to Porto");
+    free(got);
+    mnemo_close(db);
+    free(b.p);
+    store_free(&s);
+}
+
+void test_pages__a_snapshot_of_another_state_is_not_used(void) {
+    store s = {0};
+    blob b = {0};
+    snap_fixture("pg-stale", &s, &b);
+    mnemo *db;
+    CHECK_INT(reopen("pg-stale", &s, &db), MNEMO_OK);
+    CHECK_INT(retain_text(db, "My cousin moved to Porto"), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    mnemo_close(db);
+    CHECK_INT(reopen("pg-stale", &s, &db), MNEMO_OK);
+    int used = -1;
+    CHECK_INT(mnemo_index_load(db, blob_read, &b, &used), MNEMO_OK);
+    CHECK_INT(used, 0);
+    char *got = recall_json(db, "Porto");   /* built from the bank, new memory included */
+    CHECK_HAS(got, "cousin moved to Porto");
+    free(got);
+    /* A write that keeps the bank's size: SQLite's change counter still moves. */
+    blob b2 = {0};
+    CHECK_INT(mnemo_index_save(db, blob_write, &b2), MNEMO_OK);
+    uint32_t pages = mnemo_pages_count(db);
+    got = recall_json(db, "Porto");
+    const char *id = got ? strstr(got, "\"id\":\"") : NULL;
+    CHECK(id != NULL);
+    char one[37] = {0};
+    if (id) memcpy(one, id + 6, 36);
+    free(got);
+    CHECK_INT(mnemo_delete(db, one), MNEMO_OK);
+    CHECK_INT(mnemo_pages_count(db), pages);
+    CHECK_INT(save(db, &s), 0);
+    mnemo_close(db);
+    CHECK_INT(reopen("pg-stale", &s, &db), MNEMO_OK);
+    used = -1;
+    CHECK_INT(mnemo_index_load(db, blob_read, &b2, &used), MNEMO_OK);
+    CHECK_INT(used, 0);
+    got = recall_json(db, "Porto");
+    CHECK(got && !strstr(got, "cousin moved to Porto"));
+    free(got);
+    free(b2.p);
+    mnemo_close(db);
+    free(b.p);
+    store_free(&s);
+}
+
+void test_pages__a_damaged_snapshot_is_refused_and_changes_nothing(void) {
+    store s = {0};
+    blob b = {0};
+    snap_fixture("pg-damaged", &s, &b);
+    mnemo *db;
+    CHECK_INT(open_from("pg-damaged", &s, &db), MNEMO_OK);
+    char *want = recall_json(db, "sister Lisbon");
+    CHECK(want != NULL);
+    /* One byte changed anywhere past the header: never used. */
+    int refused = 0;
+    for (size_t at = 200; at < b.n; at += b.n / 37 + 1) {
+        b.p[at] ^= 0x5a;
+        b.at = 0;
+        int used = -1, rc = mnemo_index_load(db, blob_read, &b, &used);
+        b.p[at] ^= 0x5a;
+        CHECK(rc != MNEMO_OK || used == 0);
+        if (rc == MNEMO_ECORRUPT) refused++;
+    }
+    CHECK(refused > 30);
+    /* Cut short anywhere: an I/O error, never a crash (ASan) or a use. */
+    size_t full = b.n;
+    for (size_t cut = 0; cut < full; cut += full / 29 + 1) {
+        b.n = cut;
+        b.at = 0;
+        int used = -1, rc = mnemo_index_load(db, blob_read, &b, &used);
+        CHECK(rc == MNEMO_EIO || (rc == MNEMO_ECORRUPT && cut == 0));
+        CHECK_INT(used, 0);
+    }
+    b.n = full;
+    /* Not a snapshot at all. */
+    blob junk = {0};
+    unsigned char bytes[512];
+    memset(bytes, 'j', sizeof bytes);
+    junk.p = bytes;
+    junk.n = sizeof bytes;
+    int used = -1;
+    CHECK_INT(mnemo_index_load(db, blob_read, &junk, &used), MNEMO_ECORRUPT);
+    CHECK_HAS(mnemo_errmsg(db), "not a recall index snapshot");
+    char *got = recall_json(db, "sister Lisbon");
+    CHECK(got && want);
+    if (got && want) CHECK_STR(got, want);
+    free(got);
+    free(want);
+    mnemo_close(db);
+    free(b.p);
+    store_free(&s);
+}
+
+void test_pages__snapshots_check_their_arguments_and_survive_failures(void) {
+    mnemo *db;
+    blob b = {0};
+    int used = -1;
+    CHECK_INT(mnemo_open(":memory:", NULL, NULL, &db), MNEMO_OK);
+    CHECK_INT(mnemo_index_save(db, blob_write, &b), MNEMO_EMISUSE);
+    CHECK_INT(mnemo_index_load(db, blob_read, &b, &used), MNEMO_EMISUSE);
+    CHECK_INT(used, 0);
+    CHECK_INT(mnemo_index_save(db, NULL, &b), MNEMO_EINVAL);
+    CHECK_INT(mnemo_index_load(db, blob_read, &b, NULL), MNEMO_EINVAL);
+    mnemo_close(db);
+    CHECK_INT(mnemo_index_save(NULL, blob_write, &b), MNEMO_EMISUSE);
+    CHECK_INT(mnemo_index_load(NULL, blob_read, &b, &used), MNEMO_EMISUSE);
+
+    store s = {0};
+    snap_fixture("pg-snapfail", &s, &b);
+    CHECK_INT(open_from("pg-snapfail", &s, &db), MNEMO_OK);
+    /* A host write that fails midway. */
+    blob w = {0};
+    w.fail_write = 5000;
+    CHECK_INT(mnemo_index_save(db, blob_write, &w), MNEMO_EIO);
+    free(w.p);
+    /* Every failed allocation while loading: out of memory, then the load works. */
+    int done = 0;
+    for (long n = 1; n < 5000 && !done; n++) {
+        b.at = 0;
+        used = -1;
+        mn_mem_fail_after(n);
+        int rc = mnemo_index_load(db, blob_read, &b, &used);
+        mn_mem_fail_after(0);
+        if (rc == MNEMO_OK && used) done = 1;
+        else CHECK_INT(rc, MNEMO_ENOMEM);
+    }
+    CHECK(done);
+    char *got = recall_json(db, "window seat");
+    CHECK_HAS(got, "window seat");
+    free(got);
+    mnemo_close(db);
+    free(b.p);
     store_free(&s);
 }
