@@ -224,7 +224,9 @@ static uint32_t term_intern(mn_index *ix, const char *s, size_t n, uint64_t h) {
         ix->terms_cap = nc;
     }
     if (ix->arena_len + n > ix->arena_cap) {
-        size_t nc = ix->arena_cap ? ix->arena_cap * 2 : 8192;
+        /* Loaded indexes start at their exact size: grow from any capacity. */
+        size_t nc = ix->arena_cap > 8192 ? ix->arena_cap : 8192;
+        while (nc < ix->arena_len + n) nc *= 2;
         if (grow(&ix->arena, 1, nc)) return MN_DEAD;
         ix->arena_cap = nc;
     }
@@ -406,13 +408,13 @@ static int put(mn_index *ix, int64_t rowid, const char *text, size_t len,
         if (e->n == e->cap) {
             /* 1.5x: most words stay rare, and slack here is most of the
             ** index's slack. */
-            uint32_t nc = e->cap ? e->cap + e->cap / 2 : 4;
+            uint32_t nc = e->cap < 4 ? 4 : e->cap + e->cap / 2;
             if (grow(&e->post, sizeof(posting), nc)) return -1;
             e->cap = nc;
         }
     }
     if (ix->nfwd + ix->ndt > ix->fwd_cap) {
-        size_t nc = ix->fwd_cap ? ix->fwd_cap + ix->fwd_cap / 2 : 4096;
+        size_t nc = ix->fwd_cap > 4096 ? ix->fwd_cap + ix->fwd_cap / 2 : 4096;
         while (nc < ix->nfwd + ix->ndt) nc += nc / 2;
         if (grow(&ix->fwd, 4, nc)) return -1;
         ix->fwd_cap = nc;

@@ -184,6 +184,7 @@
     X(test_pages__delete_all_shrinks_the_bank) \
     X(test_pages__survives_every_failed_allocation) \
     X(test_pages__an_index_snapshot_answers_as_a_fresh_build) \
+    X(test_pages__a_small_loaded_index_grows_with_writes) \
     X(test_pages__a_snapshot_of_another_state_is_not_used) \
     X(test_pages__a_damaged_snapshot_is_refused_and_changes_nothing) \
     X(test_pages__snapshots_check_their_arguments_and_survive_failures) \

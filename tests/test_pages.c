@@ -400,6 +400,35 @@ void test_pages__an_index_snapshot_answers_as_a_fresh_build(void) {
     store_free(&s);
 }
 
+/* A loaded index has exact capacities (one posting, one forward entry, a
+** tiny arena): writes after it must grow from there. */
+void test_pages__a_small_loaded_index_grows_with_writes(void) {
+    store s = {0};
+    blob b = {0};
+    mnemo *db;
+    CHECK_INT(reopen("pg-small", &s, &db), MNEMO_OK);
+    CHECK_INT(retain_text(db, "seed"), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    CHECK_INT(mnemo_index_save(db, blob_write, &b), MNEMO_OK);
+    mnemo_close(db);
+    CHECK_INT(reopen("pg-small", &s, &db), MNEMO_OK);
+    int used = -1;
+    CHECK_INT(mnemo_index_load(db, blob_read, &b, &used), MNEMO_OK);
+    CHECK_INT(used, 1);
+    char buf[300];
+    for (int i = 0; i < 50; i++) {
+        snprintf(buf, sizeof buf, "seed seed number %d, a much longer word list: %s", i,
+                 "pelican heron kingfisher cormorant egret grebe bittern spoonbill ibis stork");
+        CHECK_INT(retain_text(db, buf), MNEMO_OK);
+    }
+    char *got = recall_json(db, "seed number 42");
+    CHECK_HAS(got, "seed seed number 42");
+    free(got);
+    mnemo_close(db);
+    free(b.p);
+    store_free(&s);
+}
+
 void test_pages__a_snapshot_of_another_state_is_not_used(void) {
     store s = {0};
     blob b = {0};

@@ -108,7 +108,12 @@ export interface OpenOptions {
   readonly?: boolean;
   /** The core's "llm" open options: json_schema, candidates, max_deletes, max_calls_per_day, ... */
   llmOptions?: Record<string, Json>;
-  /** Build the recall index in small idle-time steps after opening a stored bank (default true); false leaves it all to the first recall. */
+  /**
+   * Ready the recall index after opening a stored bank (default true): from the snapshot of it
+   * the store keeps beside the pages when that matches the bank, else built in small idle-time
+   * steps and then saved as the next snapshot (again on close() after writes). false leaves it
+   * all to the first recall, and neither reads nor writes snapshots.
+   */
   warm?: boolean;
 }
 
@@ -239,8 +244,12 @@ export class Mnemo {
   deleteAll(): Promise<void>;
   /** Oldest first; MNEMO_ENOTFOUND if the id never existed. */
   history(id: string): Promise<HistoryEvent[]>;
-  /** Settles when the recall index built after opening is complete (see OpenOptions.warm); at once when there is nothing to warm. */
-  readonly warmed: Promise<void>;
+  /**
+   * Settles when the recall index is ready after opening (see OpenOptions.warm): "snapshot" (read
+   * from the store), "built", or "stopped" (closed or reloaded first); undefined at once when
+   * there is nothing to warm.
+   */
+  readonly warmed: Promise<'snapshot' | 'built' | 'stopped' | undefined>;
   stats(): Promise<Record<string, Json>>;
   /** JSON Lines, one record a line. */
   export(): Promise<string>;

@@ -7,6 +7,7 @@
 */
 #include "mnemo.h"
 
+#include <emscripten.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@ MNEMO_API const char *mnemo__wasm_errors_json(void);
 MNEMO_API int mnemo__wasm_export(mnemo *db, char **out, size_t *len);
 MNEMO_API unsigned char *mnemo__wasm_pages_buffer(const char *name, uint32_t pages,
                                                   uint32_t page_size);
+MNEMO_API int mnemo__wasm_index_save(mnemo *db);
+MNEMO_API int mnemo__wasm_index_load(mnemo *db, int *used);
 
 /*
 ** The error list as JSON, generated from MNEMO_ERRORS at compile time so the
@@ -77,3 +80,23 @@ unsigned char *mnemo__wasm_pages_buffer(const char *name, uint32_t pages, uint32
     if ((uint64_t)pages * page_size > SIZE_MAX) return NULL;
     return mnemo_pages_buffer(name, 0, (size_t)pages * page_size);
 }
+
+/* Index snapshots: the stream goes through hooks binding.js sets on the
+** module for the call (Module.snapPut / Module.snapGet), so each piece is
+** copied once, straight between wasm memory and the host's chunks. */
+EM_JS(int, snap_put_js, (const void *bytes, size_t n), { return Module.snapPut(bytes >>> 0, n >>> 0); })
+EM_JS(int, snap_get_js, (void *into, size_t n), { return Module.snapGet(into >>> 0, n >>> 0); })
+
+static int snap_put(void *ctx, const void *bytes, size_t n) {
+    (void)ctx;
+    return snap_put_js(bytes, n);
+}
+
+static int snap_get(void *ctx, void *into, size_t n) {
+    (void)ctx;
+    return snap_get_js(into, n);
+}
+
+int mnemo__wasm_index_save(mnemo *db) { return mnemo_index_save(db, snap_put, NULL); }
+
+int mnemo__wasm_index_load(mnemo *db, int *used) { return mnemo_index_load(db, snap_get, NULL, used); }

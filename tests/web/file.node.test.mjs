@@ -27,7 +27,7 @@ test('a bank written by one process is read by the next (the file is a SQLite da
   const bank = await Mnemo.open({ bank: 'alice', storage: file });
   assert.equal((await bank.recall('coffee')).results[0].text, 'I prefer tea to coffee');
   await bank.close();
-  assert.deepEqual(fs.readdirSync(path.dirname(file)).sort(), ['alice.mnemo', 'alice.mnemo-mnemo-version']);
+  assert.deepEqual(fs.readdirSync(path.dirname(file)).sort(), ['alice.mnemo', 'alice.mnemo-mnemo-index', 'alice.mnemo-mnemo-version']);
 });
 
 test('a directory holds one file per bank; destroy removes a bank', async () => {
@@ -130,7 +130,9 @@ test('a file that is not a bank is refused with MNEMO_ECORRUPT, and left alone',
 
 test('a stored bank builds its recall index in idle steps after opening (warm), or leaves it to the first recall', async () => {
   const file = path.join(tmpdir(), 'warm.mnemo');
-  const w = await Mnemo.open({ bank: 'warm', storage: file, seed: 5 });
+  // warm: false also keeps this handle from saving an index snapshot, so
+  // the handle below has to build its index.
+  const w = await Mnemo.open({ bank: 'warm', storage: file, seed: 5, warm: false });
   const items = [];
   for (let i = 0; i < 1500; i++) items.push({ text: `note ${i}: a ${['heron', 'kingfisher', 'cormorant'][i % 3]} by lake ${i % 41}` });
   await w.retain({ items });
@@ -163,4 +165,53 @@ test('a stored bank builds its recall index in idle steps after opening (warm), 
   assert.deepEqual(a, b);
   await fresh.close();
   await cold.close();
+});
+
+test('a stored bank reopens with its recall index from the snapshot beside it; a stale or damaged one is rebuilt', async () => {
+  const file = path.join(tmpdir(), 'snap.mnemo');
+  const snap = `${file}-mnemo-index`;
+  const items = [];
+  for (let i = 0; i < 1500; i++) items.push({ text: `note ${i}: a ${['heron', 'kingfisher', 'cormorant'][i % 3]} by lake ${i % 41}` });
+  const q = 'kingfisher by lake 7';
+  const texts = async (m) => (await m.recall(q, { limit: 8 })).results.map((r) => r.text);
+
+  const a = await Mnemo.open({ bank: 'snap', storage: file });
+  await a.retain({ items });
+  assert.equal(await a.warmed, 'built');
+  const want = await texts(a);
+  await a.close();   // it wrote since its snapshot: saves one
+  assert.ok(fs.existsSync(snap), 'close saved the index snapshot');
+
+  const b = await Mnemo.open({ bank: 'snap', storage: file });
+  assert.equal(await b.warmed, 'snapshot');
+  assert.deepEqual(await texts(b), want);
+  await b.retain('a kingfisher by lake 7, seen again');
+  await b.close();
+
+  const c = await Mnemo.open({ bank: 'snap', storage: file });
+  assert.equal(await c.warmed, 'snapshot', 'the snapshot saved at close includes the last write');
+  assert.ok((await texts(c)).includes('a kingfisher by lake 7, seen again'));
+  await c.close();
+
+  // Another writer that keeps no snapshot: the one stored is now stale.
+  const d = await Mnemo.open({ bank: 'snap', storage: file, warm: false });
+  await d.retain('a kingfisher by lake 7, third time');
+  await d.close();
+  const e = await Mnemo.open({ bank: 'snap', storage: file });
+  assert.equal(await e.warmed, 'built');
+  assert.ok((await texts(e)).includes('a kingfisher by lake 7, third time'));
+  const now = await texts(e);
+  await e.close();
+
+  // A damaged snapshot is refused, and the index built from the bank.
+  const bytes = fs.readFileSync(snap);
+  bytes[bytes.length >> 1] ^= 0xff;
+  fs.writeFileSync(snap, bytes);
+  const f = await Mnemo.open({ bank: 'snap', storage: file });
+  assert.equal(await f.warmed, 'built');
+  assert.deepEqual(await texts(f), now);
+  await f.close();
+
+  await Mnemo.destroy({ bank: 'snap', storage: file });
+  assert.ok(!fs.existsSync(snap), 'destroy removes the snapshot too');
 });

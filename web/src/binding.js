@@ -308,6 +308,50 @@ export class Core {
     }
   }
 
+  /* The recall index as a snapshot (mnemo_index_save): Uint8Array chunks. */
+  index_save(db) {
+    const chunks = [];
+    this.M.snapPut = (p, n) => {
+      chunks.push(this.u8.slice(p, p + n));
+      return 0;
+    };
+    try {
+      this.check(this.M._mnemo__wasm_index_save(db), db);
+    } finally {
+      this.M.snapPut = null;
+    }
+    return chunks;
+  }
+
+  /* Loads a snapshot given as Uint8Array chunks (mnemo_index_load): true if
+   * it was used, false if it belongs to another state of the bank. */
+  index_load(db, chunks) {
+    let i = 0, off = 0;
+    this.M.snapGet = (p, n) => {
+      const u8 = this.u8;
+      while (n > 0) {
+        if (i === chunks.length) return 1;   // cut short
+        const c = chunks[i], take = Math.min(n, c.length - off);
+        u8.set(c.subarray(off, off + take), p);
+        p += take;
+        n -= take;
+        off += take;
+        if (off === c.length) {
+          i++;
+          off = 0;
+        }
+      }
+      return 0;
+    };
+    this.u32[this.slot >> 2] = 0;
+    try {
+      this.check(this.M._mnemo__wasm_index_load(db, this.slot), db);
+    } finally {
+      this.M.snapGet = null;
+    }
+    return this.u32[this.slot >> 2] === 1;
+  }
+
   pages_drop(name) {
     return this.withStrings([name], (n) => this.M._mnemo_pages_drop(n));
   }

@@ -90,12 +90,15 @@ function headerPageSize(buf) {
   return v === 1 ? 65536 : v;
 }
 
+let tmpSeq = 0;
+
 export class FilePageStore {
   constructor(file, options = {}) {
     this.file = file;
     this.redo = `${file}-mnemo-redo`;
     this.versionFile = `${file}-mnemo-version`;
     this.lockFile = `${file}-mnemo-lock`;
+    this.indexFile = `${file}-mnemo-index`;
     this.version = 0;
     this.pageSize = 0;
     this.pageCount = 0;
@@ -311,6 +314,30 @@ export class FilePageStore {
     });
   }
 
+  /* The recall index snapshot kept beside the bank (bank.js): a cache, so
+   * no lock and no fsync; the core checks that it matches the bank. Resolves
+   * with [Uint8Array] or null. */
+  async loadIndex() {
+    try {
+      return [new Uint8Array(await fsp.readFile(this.indexFile))];
+    } catch (e) {
+      if (e.code === 'ENOENT') return null;
+      throw fsError(e, 'reading', this.indexFile);
+    }
+  }
+
+  /* Replaces the snapshot with `chunks` (written aside, then renamed). */
+  async saveIndex(chunks) {
+    const tmp = `${this.indexFile}-${process.pid}-${++tmpSeq}`;
+    try {
+      await fsp.writeFile(tmp, chunks);
+      await fsp.rename(tmp, this.indexFile);
+    } catch (e) {
+      await fsp.unlink(tmp).catch(() => {});
+      throw fsError(e, 'writing', this.indexFile);
+    }
+  }
+
   close() {
     this._closed = true;
   }
@@ -318,7 +345,7 @@ export class FilePageStore {
   /* Removes the bank's file and its companions. */
   async destroy() {
     await this.exclusive(async () => {
-      for (const f of [this.file, this.redo, this.versionFile])
+      for (const f of [this.file, this.redo, this.versionFile, this.indexFile])
         await fsp.unlink(f).catch((e) => { if (e.code !== 'ENOENT') throw fsError(e, 'deleting', f); });
     });
   }

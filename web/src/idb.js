@@ -4,7 +4,7 @@
  * A page bank (mnemo.h, PAGE BANKS) lives in wasm memory as SQLite pages;
  * this file keeps those pages durable in IndexedDB, one database per bank:
  *
- *   IndexedDB "mnemo-bank:<bank>"  version 2
+ *   IndexedDB "mnemo-bank:<bank>"  version 3
  *     base    key: chunk index (0, 1, ...)
  *             value: Blob of up to BASE_BYTES of consecutive pages (chunk c
  *             starts at page c * chunkPages + 1)
@@ -14,6 +14,9 @@
  *     meta    key: "state"   value: {version, pageCount, pageSize,
  *                                    chunkPages, deltaBytes, deltaCount,
  *                                    touched (base chunks the deltas change)}
+ *     index   key: "state"   value: {data: Blob}, the recall index snapshot
+ *                                    (mnemo_index_save) bank.js keeps; not
+ *                                    part of a commit (version 3 added it)
  *
  * Why this shape (measured in headless Chromium, a 10k-memory bank of 16 MB
  * read cold after a browser restart, median of repeated runs on a busy
@@ -46,7 +49,8 @@
  *   before a read or a write that it must reload (storedVersion() is the
  *   authoritative check; `stale` is the cheap hint).
  * - A version 1 database (pages as 256 KB Uint8Array chunks) is converted in
- *   its upgrade transaction: its chunks become the base, unchanged.
+ *   its upgrade transaction: its chunks become the base, unchanged. Version
+ *   2 only gains the empty index store.
  *
  * Errors carry stable codes like the core's: MNEMO_EFULL (quota), MNEMO_EBUSY
  * (another tab committed first), MNEMO_EIO (any other IndexedDB failure),
@@ -59,12 +63,13 @@ import { MnemoError } from './errors.js';
 import { validateBankName } from './storage.js';
 
 const DB_PREFIX = 'mnemo-bank:';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 const LOCK_PREFIX = 'mnemo-bank-lock:';
 const CHANNEL_PREFIX = 'mnemo-bank:';
 const BASE = 'base';
 const DELTA = 'delta';
 const META = 'meta';
+const INDEX = 'index';   // the recall index snapshot (version 3)
 const PAGES_V1 = 'pages';
 const STATE = 'state';
 /* A base chunk's size: one Blob per 16 MB (each extra Blob costs a few ms
@@ -119,6 +124,7 @@ function openDatabase(bank) {
       if (!db.objectStoreNames.contains(BASE)) db.createObjectStore(BASE);
       if (!db.objectStoreNames.contains(DELTA)) db.createObjectStore(DELTA);
       if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+      if (!db.objectStoreNames.contains(INDEX)) db.createObjectStore(INDEX);
       if (ev.oldVersion === 1 && db.objectStoreNames.contains(PAGES_V1)) upgradeFromV1(db, req.transaction);
     };
     req.onsuccess = () => resolve(req.result);
@@ -402,6 +408,34 @@ export class IdbPageStore {
       this._state = next;
       if (this._channel) this._channel.postMessage({ version: this.version });
     });
+  }
+
+  /* The recall index snapshot (bank.js keeps it here; the core checks that it
+   * matches the bank): [Uint8Array] or null. */
+  async loadIndex() {
+    this._checkOpen('reading the index of');
+    const tx = this._db.transaction(INDEX, 'readonly');
+    const req = tx.objectStore(INDEX).get(STATE);
+    await txDone(tx, 'reading the index', this.bank);
+    if (!req.result || !(req.result.data instanceof Blob)) return null;
+    try {
+      return [new Uint8Array(await req.result.data.arrayBuffer())];
+    } catch (e) {
+      throw storeError('reading the index', this.bank, e);
+    }
+  }
+
+  /* Replaces the snapshot with `chunks` (Uint8Arrays). A cache: relaxed
+   * durability, and a lost one only means the next open builds the index. */
+  saveIndex(chunks) {
+    try {
+      this._checkOpen('saving the index of');
+      const tx = this._db.transaction(INDEX, 'readwrite', { durability: 'relaxed' });
+      tx.objectStore(INDEX).put({ data: new Blob(chunks) }, STATE);
+      return txDone(tx, 'saving the index', this.bank);
+    } catch (e) {
+      return Promise.reject(storeError('saving the index', this.bank, e));
+    }
   }
 
   /* Runs fn() holding this bank's exclusive lock, shared by every tab and

@@ -42,6 +42,12 @@
  *                          runs fn while holding the bank's write lock, shared
  *                          by every tab/worker/process that can open the bank
  *     close(),             releases the store (the bank is closed)
+ *     async loadIndex(), async saveIndex(chunks)   (optional)
+ *                          a recall index snapshot kept beside the pages:
+ *                          [Uint8Array] or null, and replace it with the
+ *                          Uint8Array chunks given. A cache: no lock, no
+ *                          durability needed; the core refuses a snapshot
+ *                          that does not match the bank.
  *   }
  *
  * How a bank uses it (bank.js): open = exclusive(load, mnemo_pages_load,
