@@ -81,6 +81,45 @@ test('a bank in IndexedDB survives a reload and a browser restart', { skip }, as
   assert.equal(restarted.n, 0, "another bank does not see alice's memories");
 });
 
+test('the recall index is kept beside the bank: after a restart it is read, not rebuilt, unless the bank changed', { skip }, async () => {
+  await install(page);
+  const q = 'kingfisher by lake 7';
+  const first = await page.evaluate(async (q) => {
+    const b = await mw.Mnemo.open({ bank: 'snap', storage: 'indexeddb' });
+    const items = [];
+    for (let i = 0; i < 600; i++) items.push({ text: `note ${i}: a ${['heron', 'kingfisher', 'cormorant'][i % 3]} by lake ${i % 41}` });
+    await b.retain({ items }, { infer: false });
+    const how = await b.warmed;
+    const r = (await b.recall(q, { limit: 8 })).results.map((x) => x.text);
+    await b.close();
+    return { how, r };
+  }, q);
+  assert.equal(first.how, 'built');
+  await ctx.close();
+  ctx = await launch(profile);
+  page = await openPage(ctx, URL_());
+  await install(page);
+  const again = await page.evaluate(async (q) => {
+    const b = await mw.Mnemo.open({ bank: 'snap', storage: 'indexeddb' });
+    const how = await b.warmed;
+    const r = (await b.recall(q, { limit: 8 })).results.map((x) => x.text);
+    await b.close();
+    // A writer that keeps no snapshot makes the stored one stale.
+    const w = await mw.Mnemo.open({ bank: 'snap', storage: 'indexeddb', warm: false });
+    await w.retain('a kingfisher by lake 7, at dawn', { infer: false });
+    await w.close();
+    const c = await mw.Mnemo.open({ bank: 'snap', storage: 'indexeddb' });
+    const how2 = await c.warmed;
+    const r2 = (await c.recall(q, { limit: 8 })).results.map((x) => x.text);
+    await c.close();
+    return { how, r, how2, r2 };
+  }, q);
+  assert.equal(again.how, 'snapshot');
+  assert.deepEqual(again.r, first.r);
+  assert.equal(again.how2, 'built');
+  assert.ok(again.r2.includes('a kingfisher by lake 7, at dawn'));
+});
+
 test('two tabs on one bank: each sees the other\'s writes, and concurrent writes all land', { skip }, async () => {
   const a = page, b = await ctx.newPage();
   await b.goto(URL_());

@@ -191,7 +191,45 @@ test('a bank stored by the first layout (version 1: 256 KB Uint8Array chunks) op
   assert.equal(r.v, 3);
   assert.deepEqual(r.r2, { ...want, 50: 2 });
   assert.equal(r.v2, 4);
-  assert.deepEqual(r.stores, ['base', 'delta', 'meta']);
+  assert.deepEqual(r.stores, ['base', 'delta', 'index', 'meta']);
+});
+
+test('a bank stored by version 2 (no index store) opens unchanged and gains the index store', { skip }, async () => {
+  await install(page);
+  const r = await page.evaluate(async () => {
+    await new Promise((res, rej) => {
+      const req = indexedDB.open('mnemo-bank:v2', 2);
+      req.onupgradeneeded = () => { for (const n of ['base', 'delta', 'meta']) req.result.createObjectStore(n); };
+      req.onerror = () => rej(req.error);
+      req.onsuccess = () => {
+        const db = req.result, tx = db.transaction(['base', 'meta'], 'readwrite');
+        const parts = [];
+        for (let p = 1; p <= 10; p++) parts.push(pageOf(4096, p, 1));
+        tx.objectStore('base').put(new Blob(parts), 0);
+        tx.objectStore('meta').put({ version: 7, pageCount: 10, pageSize: 4096, chunkPages: 4096, deltaBytes: 0, deltaCount: 0, touched: [] }, 'state');
+        tx.oncomplete = () => { db.close(); res(); };
+        tx.onerror = () => rej(tx.error);
+      };
+    });
+    const s = await idb.openIdbStore('v2');
+    const img = await s.load();
+    const none = await s.loadIndex();
+    await s.saveIndex([new Uint8Array([1, 2, 3])]);
+    const back = await s.loadIndex();
+    s.close();
+    const stores = await new Promise((res) => {
+      const req = indexedDB.open('mnemo-bank:v2');
+      req.onsuccess = () => { const names = [...req.result.objectStoreNames].sort(); req.result.close(); res(names); };
+    });
+    return { r: rounds(img), v: img.version, none, back: [...back[0]], stores };
+  });
+  const want = {};
+  for (let p = 1; p <= 10; p++) want[p] = 1;
+  assert.deepEqual(r.r, want);
+  assert.equal(r.v, 7);
+  assert.equal(r.none, null);
+  assert.deepEqual(r.back, [1, 2, 3]);
+  assert.deepEqual(r.stores, ['base', 'delta', 'index', 'meta']);
 });
 
 test('stored pages that do not add up (a delta lost, a state that claims more) are refused with MNEMO_ECORRUPT', { skip }, async () => {
