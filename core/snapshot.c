@@ -140,23 +140,47 @@ int mnemo_index_save(mnemo *db, int (*write)(void *ctx, const void *bytes, size_
     return failed ? mn_bank_err(db, MNEMO_EIO, "writing the recall index snapshot failed") : MNEMO_OK;
 }
 
-/* ---- load: the host's read, checked ---- */
+/* ---- load: the host's read behind a buffer, checked ---- */
 
 typedef struct reader {
-    int (*read)(void *ctx, void *into, size_t n);
+    size_t (*read)(void *ctx, void *into, size_t n);
     void *ctx;
     sum sum;
+    size_t at, have;
+    unsigned char buf[CHUNK];
 } reader;
 
+/* Exactly n bytes of the stream into `into`; -1 if it ends first. Small
+** reads come from the buffer, so the host is called about once per CHUNK,
+** not once per field (a JS host pays for every call). */
 static int get(void *ctx, void *into, size_t n) {
     reader *r = ctx;
-    if (!n) return 0;
-    if (r->read(r->ctx, into, n)) return -1;
-    sum_bytes(&r->sum, into, n);
+    unsigned char *to = into;
+    while (n) {
+        if (r->at == r->have) {
+            if (n >= CHUNK) { /* big arrays come straight in */
+                size_t got = r->read(r->ctx, to, n);
+                if (!got || got > n) return -1;
+                sum_bytes(&r->sum, to, got);
+                to += got;
+                n -= got;
+                continue;
+            }
+            r->at = 0;
+            r->have = r->read(r->ctx, r->buf, CHUNK);
+            if (!r->have || r->have > CHUNK) return r->have = 0, -1;
+        }
+        size_t take = r->have - r->at < n ? r->have - r->at : n;
+        memcpy(to, r->buf + r->at, take);
+        sum_bytes(&r->sum, to, take);
+        r->at += take;
+        to += take;
+        n -= take;
+    }
     return 0;
 }
 
-int mnemo_index_load(mnemo *db, int (*read)(void *ctx, void *into, size_t n), void *ctx,
+int mnemo_index_load(mnemo *db, size_t (*read)(void *ctx, void *into, size_t n), void *ctx,
                      int *used) {
     if (!db || !db->sql) return MNEMO_EMISUSE;
     if (!read || !used) return mn_bank_err(db, MNEMO_EINVAL, "read or used is NULL");
@@ -164,29 +188,32 @@ int mnemo_index_load(mnemo *db, int (*read)(void *ctx, void *into, size_t n), vo
     head now, h;
     if (bank_head(db, &now))
         return mn_bank_err(db, MNEMO_EMISUSE, "index snapshots are for page banks");
-    reader r = {read, ctx, {0, 0, 0}};
-    if (get(&r, &h, sizeof h))
-        return mn_bank_err(db, MNEMO_EIO, "reading the recall index snapshot failed");
-    if (memcmp(h.magic, MAGIC, 8) || h.order != ORDER)
-        return mn_bank_err(db, MNEMO_ECORRUPT, "not a recall index snapshot of this build");
-    if (memcmp(&h, &now, sizeof h)) return MNEMO_OK; /* another state of the bank */
-    mn_index *ix;
-    int rc = mn_index_load(now.dim, get, &r, &ix);
-    if (rc == -2) return mn_bank_err(db, MNEMO_ENOMEM, "out of memory loading the recall index");
-    if (rc == -3) return mn_bank_err(db, MNEMO_EIO, "reading the recall index snapshot failed");
-    uint64_t want = sum_end(&r.sum), check;
-    if (!rc && read(ctx, &check, sizeof check)) {
-        mn_index_free(ix);
-        return mn_bank_err(db, MNEMO_EIO, "reading the recall index snapshot failed");
+    reader *r = mn_malloc(sizeof *r);
+    if (!r) return mn_bank_err(db, MNEMO_ENOMEM, "out of memory loading the recall index");
+    memset(r, 0, sizeof *r - sizeof r->buf);
+    r->read = read;
+    r->ctx = ctx;
+    mn_index *ix = NULL;
+    int rc = MNEMO_OK;
+    uint64_t check = 0, want;
+    if (get(r, &h, sizeof h)) {
+        rc = mn_bank_err(db, MNEMO_EIO, "the recall index snapshot is cut short or unreadable");
+    } else if (memcmp(h.magic, MAGIC, 8) || h.order != ORDER) {
+        rc = mn_bank_err(db, MNEMO_ECORRUPT, "not a recall index snapshot of this build");
+    } else if (memcmp(&h, &now, sizeof h)) {
+        /* another state of the bank: not used */
+    } else {
+        int lrc = mn_index_load(now.dim, get, r, &ix);
+        want = sum_end(&r->sum);
+        if (lrc == -2) rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory loading the recall index");
+        else if (lrc == -3 || (!lrc && get(r, &check, sizeof check)))
+            rc = mn_bank_err(db, MNEMO_EIO, "the recall index snapshot is cut short or unreadable");
+        else if (lrc || check != want)
+            rc = mn_bank_err(db, MNEMO_ECORRUPT, "the recall index snapshot is damaged");
+        else if (!(rc = mn_recall_index_adopt(db, ix)))
+            ix = NULL, *used = 1;
     }
-    if (rc || check != want) {
-        mn_index_free(ix);
-        return mn_bank_err(db, MNEMO_ECORRUPT, "the recall index snapshot is damaged");
-    }
-    if ((rc = mn_recall_index_adopt(db, ix))) {
-        mn_index_free(ix);
-        return rc;
-    }
-    *used = 1;
-    return MNEMO_OK;
+    mn_index_free(ix);
+    mn_free(r);
+    return rc;
 }

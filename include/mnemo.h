@@ -448,10 +448,11 @@ MNEMO_API void mnemo_pages_saved(mnemo *db);
 ** the recall index from every memory (about half a second for 10k long
 ** memories in a browser; mnemo_warm spreads that out). A host can keep the
 ** index beside the pages instead: mnemo_index_save writes it (built first if
-** needed) through write(ctx, bytes, n); after the next mnemo_open,
-** mnemo_index_load reads it back through read(ctx, into, n), which must fill
-** exactly n bytes. Callbacks return 0 to go on; anything else stops the call
-** with MNEMO_EIO.
+** needed) through write(ctx, bytes, n), which returns 0 to go on (anything
+** else stops the save with MNEMO_EIO); after the next mnemo_open,
+** mnemo_index_load reads it back through read(ctx, into, n), which places up
+** to n bytes and returns how many: 0 at the end of the snapshot or on an
+** error (a snapshot cut short is MNEMO_EIO).
 **
 ** A snapshot holds the bank state it was taken at (the change counter SQLite
 ** keeps in the header, the size, the embedder): loaded into any other state,
@@ -461,7 +462,7 @@ MNEMO_API void mnemo_pages_saved(mnemo *db);
 */
 MNEMO_API int mnemo_index_save(mnemo *db, int (*write)(void *ctx, const void *bytes, size_t n),
                                void *ctx);
-MNEMO_API int mnemo_index_load(mnemo *db, int (*read)(void *ctx, void *into, size_t n),
+MNEMO_API int mnemo_index_load(mnemo *db, size_t (*read)(void *ctx, void *into, size_t n),
                                void *ctx, int *used);
 
 #ifdef __cplusplus

@@ -309,12 +309,14 @@ static int blob_write(void *ctx, const void *bytes, size_t n) {
     return 0;
 }
 
-static int blob_read(void *ctx, void *into, size_t n) {
+/* Gives at most 1000 bytes a call, so pieces never line up with fields. */
+static size_t blob_read(void *ctx, void *into, size_t n) {
     blob *b = ctx;
-    if (n > b->n - b->at) return -1;
+    if (n > b->n - b->at) n = b->n - b->at;
+    if (n > 1000) n = 1000;
     memcpy(into, b->p + b->at, n);
     b->at += n;
-    return 0;
+    return n;
 }
 
 static char *recall_json(mnemo *db, const char *query) {
@@ -497,7 +499,7 @@ void test_pages__a_damaged_snapshot_is_refused_and_changes_nothing(void) {
         b.n = cut;
         b.at = 0;
         int used = -1, rc = mnemo_index_load(db, blob_read, &b, &used);
-        CHECK(rc == MNEMO_EIO || (rc == MNEMO_ECORRUPT && cut == 0));
+        CHECK_INT(rc, MNEMO_EIO);
         CHECK_INT(used, 0);
     }
     b.n = full;

@@ -85,14 +85,14 @@ unsigned char *mnemo__wasm_pages_buffer(const char *name, uint32_t pages, uint32
 ** module for the call (Module.snapPut / Module.snapGet), so each piece is
 ** copied once, straight between wasm memory and the host's chunks. */
 EM_JS(int, snap_put_js, (const void *bytes, size_t n), { return Module.snapPut(bytes >>> 0, n >>> 0); })
-EM_JS(int, snap_get_js, (void *into, size_t n), { return Module.snapGet(into >>> 0, n >>> 0); })
+EM_JS(size_t, snap_get_js, (void *into, size_t n), { return Module.snapGet(into >>> 0, n >>> 0); })
 
 static int snap_put(void *ctx, const void *bytes, size_t n) {
     (void)ctx;
     return snap_put_js(bytes, n);
 }
 
-static int snap_get(void *ctx, void *into, size_t n) {
+static size_t snap_get(void *ctx, void *into, size_t n) {
     (void)ctx;
     return snap_get_js(into, n);
 }

@@ -27,7 +27,10 @@ test('a bank written by one process is read by the next (the file is a SQLite da
   const bank = await Mnemo.open({ bank: 'alice', storage: file });
   assert.equal((await bank.recall('coffee')).results[0].text, 'I prefer tea to coffee');
   await bank.close();
-  assert.deepEqual(fs.readdirSync(path.dirname(file)).sort(), ['alice.mnemo', 'alice.mnemo-mnemo-index', 'alice.mnemo-mnemo-version']);
+  // Beside it: the version file, and the recall index snapshot when a
+  // handle had its index ready before it closed (a cache).
+  const files = fs.readdirSync(path.dirname(file)).filter((f) => f !== 'alice.mnemo-mnemo-index');
+  assert.deepEqual(files.sort(), ['alice.mnemo', 'alice.mnemo-mnemo-version']);
 });
 
 test('a directory holds one file per bank; destroy removes a bank', async () => {

@@ -183,7 +183,7 @@ export class Mnemo {
       await store.exclusive(async () => {
         // The pages read before the lock are used if no one wrote since.
         const fresh = snap && !(snap instanceof Error) && (await store.storedVersion()) === snap.version;
-        await m._load(fresh ? snap : null);
+        await m._load(fresh ? snap : null, false);
         if (!openOptions.readonly) await m._commit();
       });
     } catch (e) {
@@ -191,6 +191,9 @@ export class Mnemo {
       try { store.close(); } catch { /* already closed */ }
       throw asMnemoError(e, 'MNEMO_EIO');
     }
+    // After the lock is released: the open resolves without waiting for the
+    // index, and a call made next still queues behind the snapshot read.
+    m._warmSoon();
     return m;
   }
 
@@ -215,8 +218,8 @@ export class Mnemo {
   /* ---- page-bank plumbing ----------------------------------------------- */
 
   /* Loads the stored pages (or the given snapshot of them) into a fresh
-   * image and opens it. */
-  async _load(given = null) {
+   * image and opens it; then readies its recall index, unless told not to. */
+  async _load(given = null, warm = true) {
     const core = this._core;
     const snap = given || (await this._store.load());
     const image = `${++imageSeq}:${this.bank}`;
@@ -228,7 +231,7 @@ export class Mnemo {
       throw e;
     }
     this._image = image;
-    this._warmSoon();
+    if (warm) this._warmSoon();
   }
 
   /*

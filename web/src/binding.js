@@ -327,21 +327,21 @@ export class Core {
    * it was used, false if it belongs to another state of the bank. */
   index_load(db, chunks) {
     let i = 0, off = 0;
+    // Up to n bytes of the snapshot at p; how many (0 at the end).
     this.M.snapGet = (p, n) => {
       const u8 = this.u8;
-      while (n > 0) {
-        if (i === chunks.length) return 1;   // cut short
-        const c = chunks[i], take = Math.min(n, c.length - off);
-        u8.set(c.subarray(off, off + take), p);
-        p += take;
-        n -= take;
+      let put = 0;
+      while (put < n && i < chunks.length) {
+        const c = chunks[i], take = Math.min(n - put, c.length - off);
+        u8.set(c.subarray(off, off + take), p + put);
+        put += take;
         off += take;
         if (off === c.length) {
           i++;
           off = 0;
         }
       }
-      return 0;
+      return put;
     };
     this.u32[this.slot >> 2] = 0;
     try {

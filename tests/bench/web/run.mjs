@@ -272,7 +272,7 @@ async function main() {
         if (r.error) { console.log(`  ${pad(e, 8)} failed: ${r.error}`); continue; }
         const extra = e === 'mnemo'
           ? ` (the module started before, once per page: ${ms(r.moduleMs)} ms; ${r.memories} memories, ${r.pages} pages x ${r.pageSize} B in ${r.entries} stored entries; then the recall index, ` +
-            `${f(r.indexMB, 1)} MB, built in idle-time steps: ready ${ms(r.warmedMs)} ms later, first recall then ${ms(r.firstRecallMs)} ms; ` +
+            `${f(r.indexMB, 1)} MB, ${r.warmedBy === 'snapshot' ? 'read from its snapshot' : `${r.warmedBy} in idle-time steps`}: ready ${ms(r.warmedMs)} ms later, first recall then ${ms(r.firstRecallMs)} ms; ` +
             `without warming, the first recall builds it at once: ${ms(r.buildRecallMs)} ms; the IndexedDB read alone, once read before: ${ms(r.loadMs)} ms)`
           : ` (until the first query answered; ${r.memories} rows)`;
         const ratio = e !== 'mnemo' && m && !m.error ? `   mnemo opens ${f(r.openMs / (m.openMs + m.moduleMs), 1)}x faster (module start included)` : '';
