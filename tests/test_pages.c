@@ -330,6 +330,18 @@ static char *recall_json(mnemo *db, const char *query) {
     return c;
 }
 
+/* Saves db's pages, closes it, and opens the bank again from them with the
+** snapshot in b; returns what mnemo_index_load says, *used as it sets it. */
+static int reload_with(const char *name, store *s, blob *b, mnemo **db, int *used) {
+    *used = -1;
+    if (save(*db, s)) return -1;
+    mnemo_close(*db);
+    int rc = reopen(name, s, db);
+    if (rc) return rc;
+    b->at = 0;
+    return mnemo_index_load(*db, blob_read, b, used);
+}
+
 static const char *const SNAP_QUERIES[] = {
     "where does my sister live", "flights and seats", "what about the meeting",
     "python project deadline", "number 17", "Lisbon",
@@ -412,10 +424,8 @@ void test_pages__a_small_loaded_index_grows_with_writes(void) {
     CHECK_INT(retain_text(db, "seed"), MNEMO_OK);
     CHECK_INT(save(db, &s), 0);
     CHECK_INT(mnemo_index_save(db, blob_write, &b), MNEMO_OK);
-    mnemo_close(db);
-    CHECK_INT(reopen("pg-small", &s, &db), MNEMO_OK);
-    int used = -1;
-    CHECK_INT(mnemo_index_load(db, blob_read, &b, &used), MNEMO_OK);
+    int used;
+    CHECK_INT(reload_with("pg-small", &s, &b, &db, &used), MNEMO_OK);
     CHECK_INT(used, 1);
     char buf[300];
     for (int i = 0; i < 50; i++) {
@@ -438,11 +448,8 @@ void test_pages__a_snapshot_of_another_state_is_not_used(void) {
     mnemo *db;
     CHECK_INT(reopen("pg-stale", &s, &db), MNEMO_OK);
     CHECK_INT(retain_text(db, "My cousin moved to Porto"), MNEMO_OK);
-    CHECK_INT(save(db, &s), 0);
-    mnemo_close(db);
-    CHECK_INT(reopen("pg-stale", &s, &db), MNEMO_OK);
-    int used = -1;
-    CHECK_INT(mnemo_index_load(db, blob_read, &b, &used), MNEMO_OK);
+    int used;
+    CHECK_INT(reload_with("pg-stale", &s, &b, &db, &used), MNEMO_OK);
     CHECK_INT(used, 0);
     char *got = recall_json(db, "Porto");   /* built from the bank, new memory included */
     CHECK_HAS(got, "cousin moved to Porto");
@@ -459,11 +466,7 @@ void test_pages__a_snapshot_of_another_state_is_not_used(void) {
     free(got);
     CHECK_INT(mnemo_delete(db, one), MNEMO_OK);
     CHECK_INT(mnemo_pages_count(db), pages);
-    CHECK_INT(save(db, &s), 0);
-    mnemo_close(db);
-    CHECK_INT(reopen("pg-stale", &s, &db), MNEMO_OK);
-    used = -1;
-    CHECK_INT(mnemo_index_load(db, blob_read, &b2, &used), MNEMO_OK);
+    CHECK_INT(reload_with("pg-stale", &s, &b2, &db, &used), MNEMO_OK);
     CHECK_INT(used, 0);
     got = recall_json(db, "Porto");
     CHECK(got && !strstr(got, "cousin moved to Porto"));
