@@ -37,6 +37,18 @@ test('the error table comes from C: codes, names and texts match mnemo_errname/e
   assert.ok(Object.keys(codes).length >= 17);
 });
 
+test('stored pages that do not make an image are refused before anything is copied', async () => {
+  const core = await loadCore();
+  const page = new Uint8Array(4096);
+  for (const size of [0, 100, 3000, 131072])
+    assert.throws(() => core.pages_load('bad-size', size, [[1, page]]), (e) => e.code === 'MNEMO_ECORRUPT' && /page size/.test(e.message));
+  assert.throws(() => core.pages_load('bad-run', 4096, [[1, new Uint8Array(100)]]), (e) => e.code === 'MNEMO_ECORRUPT');
+  assert.throws(() => core.pages_load('bad-pgno', 4096, [[0, page]]), (e) => e.code === 'MNEMO_ECORRUPT');
+  // Nothing was left behind: the names load and open normally afterwards.
+  core.pages_load('bad-size', 4096, []);
+  core.pages_drop('bad-size');
+});
+
 test('retain stores text, messages and items; results name what was added', async () => {
   await withBank(async (bank) => {
     const a = await bank.retain('I prefer dark mode', { metadata: { topic: 'ui' }, timestamp: new Date('2024-05-01T10:00:00Z') });

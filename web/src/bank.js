@@ -570,9 +570,9 @@ export class Mnemo {
     return memoryTools(this, options);
   }
 
-  /* Closes the bank; later calls reject with MNEMO_EMISUSE. Idempotent. */
-  /* Closes the bank; first saves the recall index as the store's snapshot
-   * if this handle changed the bank since the last one. */
+  /* Closes the bank; later calls reject with MNEMO_EMISUSE. Idempotent.
+   * First saves the recall index as the store's snapshot if this handle
+   * changed the bank since the last one (and its index is ready). */
   close() {
     if (!this._closed && this._db && this._indexReady === this._db && this._snapshotAt !== this._commits)
       this._saveIndex(true);

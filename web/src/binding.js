@@ -288,6 +288,8 @@ export class Core {
    * size first and the runs are copied straight into it: a 16 MB bank is
    * copied once, with no staging buffer. */
   pages_load(name, pageSize, pages) {
+    if (!Number.isInteger(pageSize) || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)))
+      throw new MnemoError('MNEMO_ECORRUPT', `bank image "${name}": page size ${pageSize} is not a power of two from 512 to 65536`);
     let count = 0;
     for (const [pgno, bytes] of pages) {
       if (!Number.isInteger(pgno) || pgno < 1 || bytes.length % pageSize)
