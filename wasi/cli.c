@@ -535,16 +535,21 @@ static int need_bank(cli *c, res *r)
 
 /* ---- commands --------------------------------------------------------- */
 
-/* Runs a job call on the request `in` (freed here; NULL when building it
-** failed and r already says why) and reports its result. */
+/* For a command with a request `in` (NULL when building it failed and r
+** already says why): 0 once the bank is open; else -1, `in` freed. */
+static int bank_for(cli *c, res *r, char *in)
+{
+    if (in && need_bank(c, r) == 0)
+        return 0;
+    free(in);
+    return -1;
+}
+
+/* Runs a job call on the request `in` (freed here) and reports its result. */
 static void run_job(cli *c, res *r, char *in, int (*call)(mnemo *, const char *, mnemo_job **))
 {
-    if (!in)
+    if (bank_for(c, r, in) != 0)
         return;
-    if (need_bank(c, r) != 0) {
-        free(in);
-        return;
-    }
     mnemo_job *job = NULL;
     int rc = call(c->db, in, &job);
     free(in);
@@ -599,12 +604,8 @@ static void cmd_list(cli *c, const args *a, res *r)
     if (arg(a, "include-invalid"))
         cJSON_AddTrueToObject(q.o, "include_invalid");
     char *in = req_done(&q);
-    if (!in)
+    if (bank_for(c, r, in) != 0)
         return;
-    if (need_bank(c, r) != 0) {
-        free(in);
-        return;
-    }
     char *out = NULL;
     int rc = mnemo_list(c->db, in, &out);
     free(in);
@@ -624,12 +625,8 @@ static void cmd_update(cli *c, const args *a, res *r)
         res_fail(r, CLI_USAGE, "update needs at least one of --text, --metadata, "
                                "--kind, --topics, --tags, --occurred-at");
     char *in = req_done(&q);
-    if (!in)
+    if (bank_for(c, r, in) != 0)
         return;
-    if (need_bank(c, r) != 0) {
-        free(in);
-        return;
-    }
     mnemo_job *job = NULL;
     int rc = mnemo_update(c->db, a->pos[0], in, &job);
     free(in);
