@@ -117,16 +117,20 @@ void mn_recall_index_drop(mnemo *db) {
     db->index = NULL;
 }
 
+/* Makes ix the bank's index, as of data_version `version`. */
+static void index_install(mnemo *db, mn_index *ix, int64_t version, int complete) {
+    mn_recall_index_drop(db);
+    db->index = ix;
+    db->index_version = version;
+    db->index_next = 0;
+    db->index_complete = complete;
+}
+
 int mn_recall_index_adopt(mnemo *db, struct mn_index *ix) {
     int64_t v = 0;
     int rc = data_version(db, &v);
-    if (rc) return rc;
-    mn_recall_index_drop(db);
-    db->index = ix;
-    db->index_version = v;
-    db->index_next = 0;
-    db->index_complete = 1;
-    return MNEMO_OK;
+    if (!rc) index_install(db, ix, v, 1);
+    return rc;
 }
 
 /* A fresh, empty index sized for the table, to be filled by build_step. */
@@ -147,10 +151,7 @@ static int build_start(mnemo *db, int64_t version) {
         mn_index_free(ix);
         return rc;
     }
-    db->index = ix;
-    db->index_version = version;
-    db->index_next = 0;
-    db->index_complete = 0;
+    index_install(db, ix, version, 0);
     return MNEMO_OK;
 }
 
