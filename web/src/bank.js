@@ -122,6 +122,7 @@ export class Mnemo {
     this._indexReady = 0;   // the handle whose index is complete (warmed)
     this._commits = 0;      // commits of this handle, and the one the stored
     this._snapshotAt = -1;  // index snapshot is as of (-1: none known)
+    this._saving = null;    // the last snapshot save, settled or not
   }
 
   /*
@@ -299,6 +300,7 @@ export class Mnemo {
       const at = this._commits;
       const saving = store.saveIndex(this._core.index_save(db))
         .then(() => { this._snapshotAt = at; }, () => {});
+      this._saving = saving;   // close() lets it land before the store closes
       if (wait) await saving;
     }).catch(() => {});
   }
@@ -576,10 +578,11 @@ export class Mnemo {
   close() {
     if (!this._closed && this._db && this._indexReady === this._db && this._snapshotAt !== this._commits)
       this._saveIndex(true);
-    const done = this._queue.then(() => {
+    const done = this._queue.then(async () => {
       if (this._closed && !this._db) return;
       this._closed = true;
       this._dropHandle();
+      await this._saving;   // a background snapshot save still writing
       if (this._store) this._store.close();
     });
     this._queue = done.catch(() => {});
