@@ -5,7 +5,10 @@
 ** table); a slot is never reused until compaction renumbers them, so postings
 ** can stay append-only and sorted by slot. Per slot: rowid, length in content
 ** words (MN_DEAD once removed), a forward list of its term ids (to undo its
-** postings' document frequencies on removal) and an int8 vector with its scale.
+** postings' document frequencies on removal), an int8 vector with its scale,
+** and a print: a hash of what the document was put from (its text and its
+** vector), so that a snapshot of an older state of the bank can be brought
+** up to date by putting again only the documents whose print changed.
 ** Terms: an open-addressing table over term bytes kept in one arena; each term
 ** owns a postings array of (slot, tf). Stop words are not indexed.
 **
@@ -56,6 +59,7 @@ struct mn_index {
     uint32_t *fwd_off;  /* forward lists in fwd[] */
     uint16_t *fwd_n;
     uint8_t *hasvec;
+    uint64_t *print;
     float *vscale;
     int8_t *vec;        /* cap * dim */
     uint32_t *fwd;
@@ -115,7 +119,7 @@ void mn_index_free(mn_index *ix) {
     if (!ix) return;
     for (uint32_t t = 0; t < ix->nterms; t++) mn_free(ix->terms[t].post);
     void *ps[] = {ix->rowid, ix->len, ix->fwd_off, ix->fwd_n, ix->hasvec,
-                  ix->vscale, ix->vec, ix->fwd, ix->map, ix->terms, ix->thash,
+                  ix->print, ix->vscale, ix->vec, ix->fwd, ix->map, ix->terms, ix->thash,
                   ix->arena, ix->acc, ix->touched, ix->stamp, ix->dt, ix->dtf,
                   ix->qvec};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) mn_free(ps[i]);
@@ -126,7 +130,7 @@ size_t mn_index_count(const mn_index *ix) { return ix->live; }
 
 size_t mn_index_bytes(const mn_index *ix) {
     size_t b = sizeof *ix + (size_t)ix->dim;
-    b += (size_t)ix->cap * (sizeof(int64_t) + 4 * 4 + 2 + 1 + 4 + (size_t)ix->dim);
+    b += (size_t)ix->cap * (sizeof(int64_t) + 4 * 4 + 2 + 1 + 8 + 4 + (size_t)ix->dim);
     b += ix->fwd_cap * 4 + (size_t)ix->map_cap * 4 + (size_t)ix->thash_cap * 4;
     b += (size_t)ix->terms_cap * sizeof(term) + ix->arena_cap;
     b += (size_t)ix->dt_cap * 6;
@@ -288,7 +292,7 @@ static int grow_slots(mn_index *ix, size_t nc) {
     ** leaves some arrays larger than cap, which is harmless. */
     if (grow(&ix->rowid, sizeof(int64_t), nc) || grow(&ix->len, 4, nc) ||
         grow(&ix->fwd_off, 4, nc) || grow(&ix->fwd_n, 2, nc) ||
-        grow(&ix->hasvec, 1, nc) || grow(&ix->vscale, 4, nc) ||
+        grow(&ix->hasvec, 1, nc) || grow(&ix->print, 8, nc) || grow(&ix->vscale, 4, nc) ||
         grow(&ix->vec, (size_t)ix->dim, nc) || grow(&ix->touched, 4, nc) ||
         grow(&ix->stamp, 4, nc) || grow(&ix->acc, 4, nc))
         return -1;
@@ -353,6 +357,7 @@ static void compact(mn_index *ix) {
         ix->rowid[n] = ix->rowid[s];
         ix->len[n] = ix->len[s];
         ix->hasvec[n] = ix->hasvec[s];
+        ix->print[n] = ix->print[s];
         ix->vscale[n] = ix->vscale[s];
         if (d && n != s) memcpy(ix->vec + n * d, ix->vec + s * d, d);
         n++;
@@ -384,10 +389,36 @@ static void maybe_compact(mn_index *ix) {
         compact(ix);
 }
 
+/* A word-at-a-time hash (the print is taken of every document put, so it
+** must cost little beside tokenizing). */
+static uint64_t hash_bytes(uint64_t h, const void *bytes, size_t n) {
+    const unsigned char *p = bytes;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15u;
+        h ^= h >> 29;
+    }
+    uint64_t w = (uint64_t)n << 56;
+    memcpy(&w, p, n); /* the low bytes; n < 8 leaves the length byte */
+    h = (h ^ w) * 0x9E3779B97F4A7C15u;
+    return h ^ (h >> 32);
+}
+
+/* The print of a document put from text and vec, or from text and the
+** built-in embedder's vector of it (embedded). */
+static uint64_t print_of(const mn_index *ix, const char *text, size_t len,
+                         const float *vec, int embedded) {
+    uint64_t h = hash_bytes(len, text, len);
+    if (vec && ix->dim > 0) return hash_bytes(h ^ 1, vec, (size_t)ix->dim * sizeof *vec);
+    return hash_bytes(h ^ (embedded ? 2 : 3), "", 0);
+}
+
 /* emb: when set, the built-in embedder is fed the same words and vec is
 ** its vector (one tokenizer pass for both). */
 static int put(mn_index *ix, int64_t rowid, const char *text, size_t len,
                const float *vec, mn_embed_ctx *emb) {
+    uint64_t print = print_of(ix, text, len, vec, emb != NULL);
     /* 1. Tokenize into (term id, tf); this may add dictionary entries. */
     next_epoch(ix);
     ix->ndt = ix->dlen = 0;
@@ -437,6 +468,7 @@ static int put(mn_index *ix, int64_t rowid, const char *text, size_t len,
     }
     ix->npost += ix->ndt;
     ix->hasvec[s] = vec && ix->dim > 0;
+    ix->print[s] = print;
     ix->vscale[s] = 0;
     if (ix->hasvec[s])
         ix->vscale[s] = mn_vec_quantize(vec, (size_t)ix->dim, ix->vec + (size_t)s * (size_t)ix->dim);
@@ -456,6 +488,29 @@ int mn_index_put_embedded(mn_index *ix, int64_t rowid, const char *text, size_t 
     mn_embed_ctx emb;
     mn_embed_begin(&emb);
     return put(ix, rowid, text, len, NULL, &emb);
+}
+
+int mn_index_has(const mn_index *ix, int64_t rowid, const char *text, size_t len,
+                 const float *vec, int embedded) {
+    uint32_t s = map_find(ix, rowid);
+    embedded = embedded && !vec && ix->dim == MN_EMBED_DIM; /* as put_embedded does */
+    return s != MN_DEAD && ix->print[s] == print_of(ix, text, len, vec, embedded);
+}
+
+void mn_index_keep(mn_index *ix, const int64_t *rowids, size_t n) {
+    for (uint32_t s = 0; s < ix->nslots; s++) {
+        if (ix->len[s] == MN_DEAD) continue;
+        size_t lo = 0, hi = n; /* is rowid[s] in rowids? */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (rowids[mid] < ix->rowid[s]) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo < n && rowids[lo] == ix->rowid[s]) continue;
+        map_del(ix, ix->rowid[s]);
+        kill_slot(ix, s);
+    }
+    maybe_compact(ix); /* once: it renumbers the slots this loop walks */
 }
 
 void mn_index_remove(mn_index *ix, int64_t rowid) {
@@ -668,6 +723,7 @@ int mn_index_save(mn_index *ix, mn_put_fn out, void *ctx) {
     size_t n = ix->nslots, d = (size_t)ix->dim;
     if (out(ctx, &c, sizeof c) || out(ctx, ix->rowid, n * sizeof *ix->rowid) ||
         out(ctx, ix->len, n * sizeof *ix->len) || out(ctx, ix->hasvec, n) ||
+        out(ctx, ix->print, n * sizeof *ix->print) ||
         out(ctx, ix->vscale, n * sizeof *ix->vscale) || out(ctx, ix->vec, n * d) ||
         out(ctx, ix->arena, ix->arena_len))
         return -1;
@@ -698,7 +754,8 @@ static int load_into(mn_index *ix, mn_get_fn in, void *ctx) {
     size_t n = c.nslots, d = (size_t)ix->dim;
     if (n && grow_slots(ix, n)) return -2;
     if (in(ctx, ix->rowid, n * sizeof *ix->rowid) || in(ctx, ix->len, n * sizeof *ix->len) ||
-        in(ctx, ix->hasvec, n) || in(ctx, ix->vscale, n * sizeof *ix->vscale) ||
+        in(ctx, ix->hasvec, n) || in(ctx, ix->print, n * sizeof *ix->print) ||
+        in(ctx, ix->vscale, n * sizeof *ix->vscale) ||
         in(ctx, ix->vec, n * d))
         return -3;
     uint64_t total = 0;

@@ -48,6 +48,14 @@ MN_FUNC int mn_index_put(mn_index *ix, int64_t rowid, const char *text,
 ** gets no vector). */
 MN_FUNC int mn_index_put_embedded(mn_index *ix, int64_t rowid,
                                   const char *text, size_t len);
+/* 1 if rowid is indexed from exactly this text and vector, as put by
+** mn_index_put (embedded 0) or mn_index_put_embedded (embedded 1, vec NULL);
+** else 0. A hash of both is kept per document, so this reads neither. */
+MN_FUNC int mn_index_has(const mn_index *ix, int64_t rowid, const char *text, size_t len,
+                         const float *vec, int embedded);
+/* Removes every document whose rowid is not among rowids[0..n) (sorted
+** ascending). */
+MN_FUNC void mn_index_keep(mn_index *ix, const int64_t *rowids, size_t n);
 /* Removes a document; unknown rowids are ignored. */
 MN_FUNC void mn_index_remove(mn_index *ix, int64_t rowid);
 /* Live documents. */

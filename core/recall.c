@@ -155,6 +155,37 @@ static int build_start(mnemo *db, int64_t version) {
     return MNEMO_OK;
 }
 
+/* The rows the index is built from, in rowid order: rowid, the text the
+** index reads (INDEX_TEXT_SQL) and the host model's vector if stored. */
+static int prepare_rows(mnemo *db, int64_t from, int64_t max, sqlite3_stmt **st) {
+    int rc = mn_bank_prepare(db,
+                             "SELECT m.rowid, " INDEX_TEXT_SQL ", v.vec FROM memories m LEFT JOIN vectors v "
+                             "ON v.memory_rowid = m.rowid AND v.model = ?1 AND v.dim = ?2 "
+                             "WHERE m.valid_to IS NULL AND m.rowid >= ?3 ORDER BY m.rowid LIMIT ?4", st);
+    if (rc) return rc;
+    sqlite3_bind_text(*st, 1, db->embed_model, -1, SQLITE_STATIC);
+    sqlite3_bind_int(*st, 2, db->embed_dim);
+    sqlite3_bind_int64(*st, 3, from);
+    sqlite3_bind_int64(*st, 4, max);
+    return MNEMO_OK;
+}
+
+/* Puts the row st is on into ix; when changed_only, only if ix does not
+** already have it as it is. 1 put, 0 not needed, -1 out of memory. */
+static int put_row(mnemo *db, mn_index *ix, sqlite3_stmt *st, int changed_only) {
+    int64_t rowid = sqlite3_column_int64(st, 0);
+    const char *text = (const char *)sqlite3_column_text(st, 1);
+    size_t len = (size_t)sqlite3_column_bytes(st, 1);
+    const float *vec = NULL;
+    if (!db->builtin_embedder &&
+        sqlite3_column_bytes(st, 2) == (int)((size_t)db->embed_dim * sizeof(float)))
+        vec = sqlite3_column_blob(st, 2);
+    if (changed_only && mn_index_has(ix, rowid, text, len, vec, db->builtin_embedder)) return 0;
+    int rc = db->builtin_embedder ? mn_index_put_embedded(ix, rowid, text, len)
+                                  : mn_index_put(ix, rowid, text, len, vec);
+    return rc ? -1 : 1;
+}
+
 /* Indexes up to max rows (all when max < 0) from rowid index_next on.
 ** The index is live while partial: this handle's own writes go into it as
 ** they happen, so rows behind index_next stay right, and rows ahead of it
@@ -162,39 +193,19 @@ static int build_start(mnemo *db, int64_t version) {
 ** replaced). */
 static int build_step(mnemo *db, int64_t max) {
     sqlite3_stmt *st;
-    int rc = mn_bank_prepare(db,
-                             "SELECT m.rowid, " INDEX_TEXT_SQL ", v.vec FROM memories m LEFT JOIN vectors v "
-                             "ON v.memory_rowid = m.rowid AND v.model = ?1 AND v.dim = ?2 "
-                             "WHERE m.valid_to IS NULL AND m.rowid >= ?3 ORDER BY m.rowid LIMIT ?4", &st);
+    int rc = prepare_rows(db, db->index_next, max, &st);
     if (rc) {
         mn_recall_index_drop(db);
         return rc;
     }
-    sqlite3_bind_text(st, 1, db->embed_model, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, db->embed_dim);
-    sqlite3_bind_int64(st, 3, db->index_next);
-    sqlite3_bind_int64(st, 4, max);
-    mn_index *ix = db->index;
     int s;
     int64_t rows = 0;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t rowid = sqlite3_column_int64(st, 0);
-        const char *text = (const char *)sqlite3_column_text(st, 1);
-        size_t len = (size_t)sqlite3_column_bytes(st, 1);
-        int put;
-        if (db->builtin_embedder) {
-            put = mn_index_put_embedded(ix, rowid, text, len);
-        } else {
-            const float *vec = NULL;
-            if (sqlite3_column_bytes(st, 2) == (int)((size_t)db->embed_dim * sizeof(float)))
-                vec = sqlite3_column_blob(st, 2);
-            put = mn_index_put(ix, rowid, text, len, vec);
-        }
-        if (put != 0) {
+        if (put_row(db, db->index, st, 0) < 0) {
             rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory building the recall index");
             break;
         }
-        db->index_next = rowid + 1;
+        db->index_next = sqlite3_column_int64(st, 0) + 1;
         rows++;
     }
     if (!rc && s != SQLITE_DONE) rc = mn_bank_sqlerr(db, s, "building the recall index");
@@ -205,6 +216,39 @@ static int build_step(mnemo *db, int64_t max) {
     }
     if (max < 0 || rows < max) db->index_complete = 1;
     return MNEMO_OK;
+}
+
+int mn_recall_index_catch_up(mnemo *db, struct mn_index *ix, int64_t *changed) {
+    *changed = 0;
+    sqlite3_stmt *st;
+    int rc = prepare_rows(db, 0, -1, &st);
+    if (rc) return rc;
+    int64_t *seen = NULL; /* every current rowid, ascending as scanned */
+    size_t n = 0, cap = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 4096;
+            int64_t *p = mn_realloc(seen, nc * sizeof *seen);
+            if (!p) break;
+            seen = p;
+            cap = nc;
+        }
+        seen[n++] = sqlite3_column_int64(st, 0);
+        int put = put_row(db, ix, st, 1);
+        if (put < 0) break;
+        *changed += put;
+    }
+    if (s == SQLITE_ROW) rc = mn_bank_err(db, MNEMO_ENOMEM, "out of memory updating the recall index");
+    else if (s != SQLITE_DONE) rc = mn_bank_sqlerr(db, s, "updating the recall index");
+    sqlite3_finalize(st);
+    if (!rc) {
+        size_t before = mn_index_count(ix);
+        mn_index_keep(ix, seen, n);
+        *changed += (int64_t)(before - mn_index_count(ix));
+    }
+    mn_free(seen);
+    return rc;
 }
 
 /* Starts over when there is no index or another connection wrote since it

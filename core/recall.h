@@ -22,6 +22,11 @@ MN_FUNC int mn_recall_index_sync(mnemo *db);
 ** it is complete. */
 MN_FUNC int mn_recall_index_warm(mnemo *db, int max, int *done);
 
+/* Brings ix, an index of some earlier state of this bank, up to date with
+** the bank as it is now: puts again each memory whose text or vector is not
+** what ix holds, and removes those that are gone. *changed counts both. */
+MN_FUNC int mn_recall_index_catch_up(mnemo *db, struct mn_index *ix, int64_t *changed);
+
 /* Makes ix (complete, for the bank as it is now) the bank's index; the
 ** bank owns it on success. */
 MN_FUNC int mn_recall_index_adopt(mnemo *db, struct mn_index *ix);

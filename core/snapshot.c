@@ -6,11 +6,15 @@
 ** a browser, and the first recall after opening waits for it. A host that
 ** keeps the index beside the bank's pages loads it in a fraction of that.
 **
-** A snapshot is only good for the bank state it was taken at. SQLite counts
+** A snapshot is exact for the bank state it was taken at. SQLite counts
 ** every write transaction in the database header (the file change counter,
 ** page 1 offset 24), which a page bank's rollback journal keeps up to date;
-** with the page count and the embedder's model and size it is the snapshot's
-** key. Any other state, and the load says "not used" and changes nothing.
+** with the page count it says whether the bank is still in that state. If
+** not (a tab wrote and was closed before saving a new snapshot, another tab
+** wrote), the snapshot is brought up to date: every memory is read once and
+** only those whose text or vector changed are indexed again (the index keeps
+** a hash of both per memory), far less work than indexing every one. A
+** snapshot of another embedder (model, size) or format is not used.
 **
 ** Stream: header, the index (index.c), then a checksum over both. Native
 ** byte order, which the header records; a snapshot from another order is
@@ -21,7 +25,7 @@
 #include "index.h"
 #include "recall.h"
 
-#define MAGIC "MNEMOIX1"
+#define MAGIC "MNEMOIX2" /* the last byte is the format's version */
 #define ORDER 0x01020304u
 #define CHUNK 65536
 
@@ -86,6 +90,15 @@ static int bank_head(mnemo *db, head *h) {
     return 0;
 }
 
+/* Whether a snapshot with header h can serve the bank whose header is now:
+** the same format and embedder, whatever the state. */
+static int same_setup(const head *h, const head *now) {
+    head a = *h;
+    a.changes = now->changes;
+    a.pages = now->pages;
+    return !memcmp(&a, now, sizeof a);
+}
+
 /* ---- save: the host's write behind a buffer ---- */
 
 typedef struct writer {
@@ -106,6 +119,7 @@ static int flush(writer *w) {
 static int put(void *ctx, const void *bytes, size_t n) {
     writer *w = ctx;
     if (w->failed) return -1;
+    if (!n) return 0; /* an empty array's pointer may be NULL */
     sum_bytes(&w->sum, bytes, n);
     if (w->n + n > CHUNK && flush(w)) return -1;
     if (n >= CHUNK) { /* big arrays go straight through */
@@ -198,10 +212,10 @@ int mnemo_index_load(mnemo *db, size_t (*read)(void *ctx, void *into, size_t n),
     uint64_t check = 0, want;
     if (get(r, &h, sizeof h)) {
         rc = mn_bank_err(db, MNEMO_EIO, "the recall index snapshot is cut short or unreadable");
-    } else if (memcmp(h.magic, MAGIC, 8) || h.order != ORDER) {
+    } else if (memcmp(h.magic, MAGIC, 7) || h.order != ORDER) {
         rc = mn_bank_err(db, MNEMO_ECORRUPT, "not a recall index snapshot of this build");
-    } else if (memcmp(&h, &now, sizeof h)) {
-        /* another state of the bank: not used */
+    } else if (!same_setup(&h, &now)) {
+        /* another format or embedder: not used */
     } else {
         int lrc = mn_index_load(now.dim, get, r, &ix);
         want = sum_end(&r->sum);
@@ -210,8 +224,14 @@ int mnemo_index_load(mnemo *db, size_t (*read)(void *ctx, void *into, size_t n),
             rc = mn_bank_err(db, MNEMO_EIO, "the recall index snapshot is cut short or unreadable");
         else if (lrc || check != want)
             rc = mn_bank_err(db, MNEMO_ECORRUPT, "the recall index snapshot is damaged");
-        else if (!(rc = mn_recall_index_adopt(db, ix)))
-            ix = NULL, *used = 1;
+        else if (h.changes == now.changes && h.pages == now.pages) {
+            if (!(rc = mn_recall_index_adopt(db, ix))) ix = NULL, *used = 1;
+        } else {
+            int64_t changed;
+            if (!(rc = mn_recall_index_catch_up(db, ix, &changed)) &&
+                !(rc = mn_recall_index_adopt(db, ix)))
+                ix = NULL, *used = 2;
+        }
     }
     mn_index_free(ix);
     mn_free(r);

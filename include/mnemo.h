@@ -454,11 +454,16 @@ MNEMO_API void mnemo_pages_saved(mnemo *db);
 ** to n bytes and returns how many: 0 at the end of the snapshot or on an
 ** error (a snapshot cut short is MNEMO_EIO).
 **
-** A snapshot holds the bank state it was taken at (the change counter SQLite
-** keeps in the header, the size, the embedder): loaded into any other state,
-** it is not used (*used = 0, MNEMO_OK) and the index is built as usual. A
-** damaged or foreign snapshot is MNEMO_ECORRUPT; either way the bank's index
-** is as before. MNEMO_EMISUSE on a bank that is not a page bank.
+** A snapshot records the bank state it was taken at (the change counter
+** SQLite keeps in the header, the size). Loaded into that state it is used
+** as is (*used = 1). Loaded after other writes (a handle that wrote and
+** never saved a newer snapshot, another tab), it is brought up to date: the
+** memories are read once and only those whose text or vector changed since
+** are indexed again (*used = 2; save a new snapshot so the next open skips
+** that read). A snapshot of another embedder (model, size) or an older
+** format is not used (*used = 0, MNEMO_OK) and the index is built as usual.
+** A damaged or foreign snapshot is MNEMO_ECORRUPT; either way the bank's
+** index is as before. MNEMO_EMISUSE on a bank that is not a page bank.
 */
 MNEMO_API int mnemo_index_save(mnemo *db, int (*write)(void *ctx, const void *bytes, size_t n),
                                void *ctx);

@@ -199,6 +199,54 @@ void test_index__replaces_on_reput(void) {
     mn_index_free(ix);
 }
 
+void test_index__knows_what_a_document_was_put_from(void) {
+    mn_index *ix = corpus_index();
+    CHECK(ix);
+    const char *t = corpus[1];
+    CHECK_INT(mn_index_has(ix, 2, t, strlen(t), NULL, 0), 1);
+    CHECK_INT(mn_index_has(ix, 2, t, strlen(t) - 1, NULL, 0), 0); /* another text */
+    CHECK_INT(mn_index_has(ix, 3, t, strlen(t), NULL, 0), 0);     /* another document */
+    CHECK_INT(mn_index_has(ix, 99, t, strlen(t), NULL, 0), 0);    /* none */
+    float v[DIM] = {1};
+    CHECK_INT(mn_index_has(ix, 2, t, strlen(t), v, 0), 0);        /* now with a vector */
+    CHECK_INT(mn_index_put(ix, 2, t, strlen(t), v), 0);
+    CHECK_INT(mn_index_has(ix, 2, t, strlen(t), v, 0), 1);
+    v[0] = 0.5f;
+    CHECK_INT(mn_index_has(ix, 2, t, strlen(t), v, 0), 0);        /* another vector */
+    mn_index_remove(ix, 2);
+    CHECK_INT(mn_index_has(ix, 2, t, strlen(t), NULL, 0), 0);
+    mn_index_free(ix);
+    /* The built-in embedder's vector is a function of the text: a document
+    ** put embedded is known by its text alone, and differs from one put
+    ** without a vector. */
+    mn_index *em = mn_index_new(MN_EMBED_DIM);
+    CHECK(em);
+    CHECK_INT(mn_index_put_embedded(em, 7, t, strlen(t)), 0);
+    CHECK_INT(mn_index_has(em, 7, t, strlen(t), NULL, 1), 1);
+    CHECK_INT(mn_index_has(em, 7, t, strlen(t), NULL, 0), 0);
+    mn_index_free(em);
+}
+
+void test_index__keeps_only_the_given_documents(void) {
+    mn_index *ix = corpus_index();
+    CHECK(ix);
+    const int64_t keep[] = {1, 3, 5, 6, 40};   /* 40 is not indexed: ignored */
+    mn_index_keep(ix, keep, sizeof keep / sizeof keep[0]);
+    CHECK_INT(mn_index_count(ix), 4);
+    mn_index *fresh = mn_index_new(DIM);
+    CHECK(fresh);
+    for (size_t i = 0; i < NCORPUS; i++)
+        if (i != 1 && i != 3) CHECK_INT(put(fresh, (int64_t)i + 1, corpus[i]), 0);
+    CHECK(same_answers(ix, fresh, "Lisbon trams and my sister the architect"));
+    CHECK(same_answers(ix, fresh, "puppy running shoes jazz heron"));
+    mn_index_keep(ix, keep, 0);   /* nothing to keep */
+    CHECK_INT(mn_index_count(ix), 0);
+    mn_hit h[8];
+    CHECK_INT(bm25(ix, "Lisbon", 8, h), 0);
+    mn_index_free(fresh);
+    mn_index_free(ix);
+}
+
 static void unit(float *v, float a, float b, float c) {
     memset(v, 0, DIM * sizeof *v);
     float n = sqrtf(a * a + b * b + c * c);

@@ -75,6 +75,8 @@
     X(test_index__survives_allocation_failure) \
     X(test_index__put_embedded_stores_the_builtin_vector) \
     X(test_index__reserve_makes_room_once) \
+    X(test_index__knows_what_a_document_was_put_from) \
+    X(test_index__keeps_only_the_given_documents) \
     /* filter (core/filter.c) */ \
     X(test_filter__matches_metadata_equality) \
     X(test_filter__rejects_unknown_operator) \
@@ -185,7 +187,7 @@
     X(test_pages__survives_every_failed_allocation) \
     X(test_pages__an_index_snapshot_answers_as_a_fresh_build) \
     X(test_pages__a_small_loaded_index_grows_with_writes) \
-    X(test_pages__a_snapshot_of_another_state_is_not_used) \
+    X(test_pages__an_older_snapshot_is_brought_up_to_date) \
     X(test_pages__a_damaged_snapshot_is_refused_and_changes_nothing) \
     X(test_pages__snapshots_check_their_arguments_and_survive_failures) \
     /* end */

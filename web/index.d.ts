@@ -110,9 +110,10 @@ export interface OpenOptions {
   llmOptions?: Record<string, Json>;
   /**
    * Ready the recall index after opening a stored bank (default true): from the snapshot of it
-   * the store keeps beside the pages when that matches the bank, else built in small idle-time
-   * steps and then saved as the next snapshot (again on close() after writes). false leaves it
-   * all to the first recall, and neither reads nor writes snapshots.
+   * the store keeps beside the pages (if the bank changed since, only the memories changed are
+   * indexed again, and the snapshot is saved anew), else built in small idle-time steps and then
+   * saved as the next snapshot (again on close() after writes). false leaves it all to the first
+   * recall, and neither reads nor writes snapshots.
    */
   warm?: boolean;
 }
@@ -246,7 +247,8 @@ export class Mnemo {
   history(id: string): Promise<HistoryEvent[]>;
   /**
    * Settles when the recall index is ready after opening (see OpenOptions.warm): "snapshot" (read
-   * from the store), "built", or "stopped" (closed or reloaded first); undefined at once when
+   * from the store, brought up to date if the bank changed since), "built", or "stopped" (closed
+   * or reloaded first); undefined at once when
    * there is nothing to warm.
    */
   readonly warmed: Promise<'snapshot' | 'built' | 'stopped' | undefined>;

@@ -170,7 +170,7 @@ test('a stored bank builds its recall index in idle steps after opening (warm), 
   await cold.close();
 });
 
-test('a stored bank reopens with its recall index from the snapshot beside it; a stale or damaged one is rebuilt', async () => {
+test('a stored bank reopens with its recall index from the snapshot beside it, brought up to date after other writers; a damaged one is rebuilt', async () => {
   const file = path.join(tmpdir(), 'snap.mnemo');
   const snap = `${file}-mnemo-index`;
   const items = [];
@@ -196,15 +196,22 @@ test('a stored bank reopens with its recall index from the snapshot beside it; a
   assert.ok((await texts(c)).includes('a kingfisher by lake 7, seen again'));
   await c.close();
 
-  // Another writer that keeps no snapshot: the one stored is now stale.
+  // Another writer that keeps no snapshot: the one stored is now older
+  // than the bank, and is brought up to date (the new memory, a deleted one).
   const d = await Mnemo.open({ bank: 'snap', storage: file, warm: false });
   await d.retain('a kingfisher by lake 7, third time');
+  const gone = (await d.recall(q, { limit: 8 })).results.find((r) => r.text !== 'a kingfisher by lake 7, third time');
+  await d.delete(gone.id);
+  const fresh = await texts(d);   // built from the bank by this recall
   await d.close();
+  const older = fs.readFileSync(snap);
   const e = await Mnemo.open({ bank: 'snap', storage: file });
-  assert.equal(await e.warmed, 'built');
-  assert.ok((await texts(e)).includes('a kingfisher by lake 7, third time'));
+  assert.equal(await e.warmed, 'snapshot');
   const now = await texts(e);
-  await e.close();
+  assert.deepEqual(now, fresh);
+  assert.ok(now.includes('a kingfisher by lake 7, third time') && !now.includes(gone.text));
+  await e.close();   // waits for the snapshot it saved of this state
+  assert.ok(!fs.readFileSync(snap).equals(older), 'the snapshot brought up to date was saved again');
 
   // A damaged snapshot is refused, and the index built from the bank.
   const bytes = fs.readFileSync(snap);

@@ -232,6 +232,7 @@ export class Mnemo {
       throw e;
     }
     this._image = image;
+    this._created = !snap.pages.length;   // a new bank: nothing stored yet
     if (warm) this._warmSoon();
   }
 
@@ -239,10 +240,14 @@ export class Mnemo {
    * Readies the recall index of a freshly loaded bank, so the first recall
    * finds it instead of building it all at once (about half a second per
    * 10k memories in a browser). First from the store's snapshot of it, if
-   * the store keeps one and it matches this state of the bank (a read of a
-   * few ms per 10k memories); else built in steps of WARM_STEP memories (a
-   * few ms each, mnemo_warm), each a task of its own queued like any call,
-   * and then saved as the next snapshot. A call made meanwhile waits for the
+   * the store keeps one (a read of a few ms per 10k memories). A snapshot
+   * older than the bank (a tab that wrote and was closed without close(),
+   * another tab) is brought up to date by the core, which re-indexes only
+   * the memories changed since, and is then saved again. Else built in
+   * steps of WARM_STEP memories (a few ms each, mnemo_warm), each a task of
+   * its own queued like any call, and then saved as the next snapshot. A
+   * new bank's empty index is complete at once (else writes that follow the
+   * open could outpace the steps). A call made meanwhile waits for the
    * snapshot read or one step at most. In Node the steps keep the process
    * alive until the index is ready or the bank closed (so `await warmed`
    * works in a script). `warmed` resolves with "snapshot" or "built" once the
@@ -276,16 +281,22 @@ export class Mnemo {
       }
       setTimeout(tick, 0);
     };
-    if (!store || typeof store.loadIndex !== 'function') return later();
+    if (this._created) {
+      try {
+        if (this._core.warm(db, WARM_STEP)) return ready('built');
+      } catch { /* the next recall reports it */ }
+    }
+    if (!store || typeof store.loadIndex !== 'function') return tick();
     // In the queue, so a recall waits for this read rather than building.
     this._serial(async () => {
       const chunks = await store.loadIndex();
       return !!chunks && this._db === db && this._core.index_load(db, chunks);
     }).then((used) => {
-      if (!used) return later();
-      this._snapshotAt = this._commits;
+      if (!used) return tick();
       ready('snapshot');
-    }, later);   // an unreadable or damaged snapshot: build instead
+      if (used === 1) this._snapshotAt = this._commits;
+      else this._saveIndex(false);   // brought up to date: save that state
+    }, tick);   // an unreadable or damaged snapshot: build instead
   }
 
   /* Saves the recall index as the store's snapshot, as of now. In the

@@ -216,7 +216,7 @@ export class Core {
   warm(db, max) {
     this.u32[this.slot >> 2] = 0;
     this.check(this.M._mnemo_warm(db, max, this.slot), db);
-    return this.u32[this.slot >> 2] === 1;
+    return this.u32[this.slot >> 2];
   }
 
   /* Export as one JSON Lines string (each line ends with "\n"). */
@@ -325,8 +325,9 @@ export class Core {
     return chunks;
   }
 
-  /* Loads a snapshot given as Uint8Array chunks (mnemo_index_load): true if
-   * it was used, false if it belongs to another state of the bank. */
+  /* Loads a snapshot given as Uint8Array chunks (mnemo_index_load): 1 if
+   * it was used as is, 2 if it was brought up to date with writes made
+   * since (worth saving again), 0 if not used (another embedder). */
   index_load(db, chunks) {
     let i = 0, off = 0;
     // Up to n bytes of the snapshot at p; how many (0 at the end).
@@ -351,7 +352,7 @@ export class Core {
     } finally {
       this.M.snapGet = null;
     }
-    return this.u32[this.slot >> 2] === 1;
+    return this.u32[this.slot >> 2];
   }
 
   pages_drop(name) {
