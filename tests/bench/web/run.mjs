@@ -273,7 +273,8 @@ async function main() {
         const extra = e === 'mnemo'
           ? ` (the module started before, once per page: ${ms(r.moduleMs)} ms; ${r.memories} memories, ${r.pages} pages x ${r.pageSize} B in ${r.entries} stored entries; then the recall index, ` +
             `${f(r.indexMB, 1)} MB, ${r.warmedBy === 'snapshot' ? 'read from its snapshot' : `${r.warmedBy} in idle-time steps`}: ready ${ms(r.warmedMs)} ms later, first recall then ${ms(r.firstRecallMs)} ms; ` +
-            `without warming, the first recall builds it at once: ${ms(r.buildRecallMs)} ms; the IndexedDB read alone, once read before: ${ms(r.loadMs)} ms)`
+            `without warming, the first recall builds it at once: ${ms(r.buildRecallMs)} ms; after a write by a handle that saved no snapshot, ` +
+            `${r.caughtUpBy === 'snapshot' ? 'the snapshot brought up to date' : `the index ${r.caughtUpBy}`} in ${ms(r.caughtUpMs)} ms; the IndexedDB read alone, once read before: ${ms(r.loadMs)} ms)`
           : ` (until the first query answered; ${r.memories} rows)`;
         const ratio = e !== 'mnemo' && m && !m.error ? `   mnemo opens ${f(r.openMs / (m.openMs + m.moduleMs), 1)}x faster (module start included)` : '';
         console.log(`  ${pad(e, 8)} open ${ms(r.openMs)} ms, median of ${r.runs} restarts (${ms(r.minMs)}-${ms(r.maxMs)})${extra}${ratio}`);
