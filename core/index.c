@@ -4,13 +4,20 @@
 ** Layout. Documents live in dense slots (rowid -> slot by an open-addressing
 ** table); a slot is never reused until compaction renumbers them, so postings
 ** can stay append-only and sorted by slot. Per slot: rowid, length in content
-** words (MN_DEAD once removed), a forward list of its term ids (to undo its
-** postings' document frequencies on removal), an int8 vector with its scale,
+** words (MN_DEAD once removed), how many distinct terms it has, an int8 vector
+** with its scale,
 ** and a print: a hash of what the document was put from (its text and its
 ** vector), so that a snapshot of an older state of the bank can be brought
 ** up to date by putting again only the documents whose print changed.
 ** Terms: an open-addressing table over term bytes kept in one arena; each term
 ** owns a postings array of (slot, tf). Stop words are not indexed.
+**
+** Document frequencies. A removal does not know its document's terms (the
+** index keeps no forward lists: they would cost as much memory as the
+** postings, about 18 MB per 100k memories, for the rare removal). Instead a
+** removal moves a generation, and a term's frequency is counted again from
+** its postings, skipping dead slots, the first time a query needs it after
+** that: a walk the query makes anyway to score the term.
 **
 ** Failure. mn_index_put first reserves every byte it may need (new terms,
 ** postings room, slot room), and only then commits with no allocation left to
@@ -46,7 +53,8 @@ typedef struct term {
     uint32_t off, len; /* bytes in the arena */
     posting *post;
     uint32_t n, cap;   /* postings, dead ones included until compaction */
-    uint32_t df;       /* live documents */
+    uint32_t df;       /* live documents, if df_gen is the index's kill_gen */
+    uint32_t df_gen;
     uint32_t mark, tmp; /* per operation: seen in this doc/query, its index */
 } term;
 
@@ -56,15 +64,13 @@ struct mn_index {
     uint32_t nslots, cap, live, dead_slots;
     int64_t *rowid;
     uint32_t *len;      /* content words; MN_DEAD when removed */
-    uint32_t *fwd_off;  /* forward lists in fwd[] */
-    uint16_t *fwd_n;
+    uint16_t *nterm;    /* distinct terms (its postings) */
     uint8_t *hasvec;
     uint64_t *print;
     float *vscale;
     int8_t *vec;        /* cap * dim */
-    uint32_t *fwd;
-    size_t nfwd, fwd_cap;
     uint64_t total_len;
+    uint32_t kill_gen;  /* removals so far (see term.df) */
     /* rowid -> slot + 1 (0 = empty), linear probing */
     uint32_t *map;
     uint32_t map_cap;
@@ -118,8 +124,8 @@ mn_index *mn_index_new(int dim) {
 void mn_index_free(mn_index *ix) {
     if (!ix) return;
     for (uint32_t t = 0; t < ix->nterms; t++) mn_free(ix->terms[t].post);
-    void *ps[] = {ix->rowid, ix->len, ix->fwd_off, ix->fwd_n, ix->hasvec,
-                  ix->print, ix->vscale, ix->vec, ix->fwd, ix->map, ix->terms, ix->thash,
+    void *ps[] = {ix->rowid, ix->len, ix->nterm, ix->hasvec,
+                  ix->print, ix->vscale, ix->vec, ix->map, ix->terms, ix->thash,
                   ix->arena, ix->acc, ix->touched, ix->stamp, ix->dt, ix->dtf,
                   ix->qvec};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) mn_free(ps[i]);
@@ -130,8 +136,8 @@ size_t mn_index_count(const mn_index *ix) { return ix->live; }
 
 size_t mn_index_bytes(const mn_index *ix) {
     size_t b = sizeof *ix + (size_t)ix->dim;
-    b += (size_t)ix->cap * (sizeof(int64_t) + 4 * 4 + 2 + 1 + 8 + 4 + (size_t)ix->dim);
-    b += ix->fwd_cap * 4 + (size_t)ix->map_cap * 4 + (size_t)ix->thash_cap * 4;
+    b += (size_t)ix->cap * (sizeof(int64_t) + 3 * 4 + 2 + 1 + 8 + 4 + (size_t)ix->dim);
+    b += (size_t)ix->map_cap * 4 + (size_t)ix->thash_cap * 4;
     b += (size_t)ix->terms_cap * sizeof(term) + ix->arena_cap;
     b += (size_t)ix->dt_cap * 6;
     for (uint32_t t = 0; t < ix->nterms; t++) b += ix->terms[t].cap * sizeof(posting);
@@ -291,7 +297,7 @@ static int grow_slots(mn_index *ix, size_t nc) {
     /* Every array grows to nc before cap moves: a failure in the middle
     ** leaves some arrays larger than cap, which is harmless. */
     if (grow(&ix->rowid, sizeof(int64_t), nc) || grow(&ix->len, 4, nc) ||
-        grow(&ix->fwd_off, 4, nc) || grow(&ix->fwd_n, 2, nc) ||
+        grow(&ix->nterm, 2, nc) ||
         grow(&ix->hasvec, 1, nc) || grow(&ix->print, 8, nc) || grow(&ix->vscale, 4, nc) ||
         grow(&ix->vec, (size_t)ix->dim, nc) || grow(&ix->touched, 4, nc) ||
         grow(&ix->stamp, 4, nc) || grow(&ix->acc, 4, nc))
@@ -329,9 +335,8 @@ static int reserve_map(mn_index *ix) {
 
 /* Marks a slot dead and takes its words out of the statistics. */
 static void kill_slot(mn_index *ix, uint32_t s) {
-    const uint32_t *f = ix->fwd + ix->fwd_off[s];
-    for (uint32_t i = 0; i < ix->fwd_n[s]; i++) ix->terms[f[i]].df--;
-    ix->dead_post += ix->fwd_n[s];
+    ix->kill_gen++; /* every term's df is to be counted again */
+    ix->dead_post += ix->nterm[s];
     ix->total_len -= ix->len[s];
     ix->len[s] = MN_DEAD;
     ix->hasvec[s] = 0;
@@ -343,17 +348,14 @@ static void kill_slot(mn_index *ix, uint32_t s) {
 ** allocation, so remove (which cannot fail) may call it. */
 static void compact(mn_index *ix) {
     uint32_t *remap = ix->touched, n = 0;
-    size_t nf = 0, d = (size_t)ix->dim;
+    size_t d = (size_t)ix->dim;
     for (uint32_t s = 0; s < ix->nslots; s++) {
         if (ix->len[s] == MN_DEAD) {
             remap[s] = MN_DEAD;
             continue;
         }
         remap[s] = n;
-        memmove(ix->fwd + nf, ix->fwd + ix->fwd_off[s], ix->fwd_n[s] * sizeof(uint32_t));
-        ix->fwd_off[n] = (uint32_t)nf;
-        nf += ix->fwd_n[s];
-        ix->fwd_n[n] = ix->fwd_n[s];
+        ix->nterm[n] = ix->nterm[s];
         ix->rowid[n] = ix->rowid[s];
         ix->len[n] = ix->len[s];
         ix->hasvec[n] = ix->hasvec[s];
@@ -369,7 +371,8 @@ static void compact(mn_index *ix) {
             uint32_t ns = remap[P_SLOT(e->post[i])];
             if (ns != MN_DEAD) e->post[k++] = POSTING(ns, P_TF(e->post[i]));
         }
-        e->n = k;
+        e->n = e->df = k;
+        e->df_gen = ix->kill_gen;
         if (!k) { /* a word no live document has any more: give back its room */
             mn_free(e->post);
             e->post = NULL;
@@ -377,7 +380,6 @@ static void compact(mn_index *ix) {
         }
     }
     ix->nslots = n;
-    ix->nfwd = nf;
     ix->npost -= ix->dead_post;
     ix->dead_post = 0;
     ix->dead_slots = 0;
@@ -432,7 +434,7 @@ static int put(mn_index *ix, int64_t rowid, const char *text, size_t len,
         mn_embed_end(emb, own);
         vec = own;
     }
-    if (ix->ndt > UINT16_MAX) ix->ndt = UINT16_MAX; /* fwd_n's limit */
+    if (ix->ndt > UINT16_MAX) ix->ndt = UINT16_MAX; /* nterm's limit */
     /* 2. Reserve room for everything the commit writes. */
     for (uint32_t i = 0; i < ix->ndt; i++) {
         term *e = &ix->terms[ix->dt[i]];
@@ -444,12 +446,6 @@ static int put(mn_index *ix, int64_t rowid, const char *text, size_t len,
             e->cap = nc;
         }
     }
-    if (ix->nfwd + ix->ndt > ix->fwd_cap) {
-        size_t nc = ix->fwd_cap > 4096 ? ix->fwd_cap + ix->fwd_cap / 2 : 4096;
-        while (nc < ix->nfwd + ix->ndt) nc += nc / 2;
-        if (grow(&ix->fwd, 4, nc)) return -1;
-        ix->fwd_cap = nc;
-    }
     if (reserve_slots(ix, ix->nslots + 1) || reserve_map(ix)) return -1;
     /* 3. Commit: nothing below allocates. */
     uint32_t old = map_find(ix, rowid);
@@ -458,13 +454,11 @@ static int put(mn_index *ix, int64_t rowid, const char *text, size_t len,
     ix->rowid[s] = rowid;
     ix->len[s] = ix->dlen;
     ix->total_len += ix->dlen;
-    ix->fwd_off[s] = (uint32_t)ix->nfwd;
-    ix->fwd_n[s] = (uint16_t)ix->ndt;
+    ix->nterm[s] = (uint16_t)ix->ndt;
     for (uint32_t i = 0; i < ix->ndt; i++) {
         term *e = &ix->terms[ix->dt[i]];
         e->post[e->n++] = POSTING(s, ix->dtf[i]);
-        e->df++;
-        ix->fwd[ix->nfwd++] = ix->dt[i];
+        e->df++; /* right if it was, and recounted anyway if not */
     }
     ix->npost += ix->ndt;
     ix->hasvec[s] = vec && ix->dim > 0;
@@ -615,7 +609,13 @@ static int lexical(mn_index *ix, int sig, const qterms *q, const mn_allow *allow
     const float k1 = 1.2f, b = 0.75f;
     float c0 = k1 * (1 - b), c1 = avgdl > 0 ? (float)(k1 * b / avgdl) : 0;
     for (int i = 0; i < q->n; i++) {
-        const term *e = &ix->terms[q->id[i]];
+        term *e = &ix->terms[q->id[i]];
+        if (e->df_gen != ix->kill_gen) {
+            uint32_t df = 0;
+            for (uint32_t j = 0; j < e->n; j++) df += len[P_SLOT(e->post[j])] != MN_DEAD;
+            e->df = df;
+            e->df_gen = ix->kill_gen;
+        }
         if (!e->df) continue;
         float idf = (float)log(1.0 + (N - e->df + 0.5) / (e->df + 0.5));
         float w = sig == SIG_TERMS ? 1.0f : idf;
@@ -818,30 +818,14 @@ static int load_into(mn_index *ix, mn_get_fn in, void *ctx) {
     }
     if (npost != c.npost) return -1;
     ix->npost = npost;
-    /* Forward lists: each slot's terms, from the postings. */
-    if (npost > UINT32_MAX) return -1;
-    size_t fcap = npost ? (size_t)npost : 1;
-    if (!(ix->fwd = mn_malloc(fcap * sizeof *ix->fwd))) return -2;
-    ix->fwd_cap = fcap;
-    memset(ix->fwd_n, 0, n * sizeof *ix->fwd_n);
+    /* Each slot's count of terms, from the postings. */
+    if (n) memset(ix->nterm, 0, n * sizeof *ix->nterm);
     for (uint32_t t = 0; t < ix->nterms; t++)
         for (uint32_t i = 0; i < ix->terms[t].n; i++) {
             uint32_t s = P_SLOT(ix->terms[t].post[i]);
-            if (ix->fwd_n[s] == UINT16_MAX) return -1;
-            ix->fwd_n[s]++;
+            if (ix->nterm[s] == UINT16_MAX) return -1;
+            ix->nterm[s]++;
         }
-    size_t off = 0;
-    for (size_t s = 0; s < n; s++) {
-        ix->fwd_off[s] = (uint32_t)off;
-        off += ix->fwd_n[s];
-        ix->fwd_n[s] = 0;
-    }
-    for (uint32_t t = 0; t < ix->nterms; t++)
-        for (uint32_t i = 0; i < ix->terms[t].n; i++) {
-            uint32_t s = P_SLOT(ix->terms[t].post[i]);
-            ix->fwd[ix->fwd_off[s] + ix->fwd_n[s]++] = t;
-        }
-    ix->nfwd = (size_t)npost;
     return 0;
 }
 

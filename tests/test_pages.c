@@ -414,17 +414,25 @@ void test_pages__an_index_snapshot_answers_as_a_fresh_build(void) {
     store_free(&s);
 }
 
-/* A loaded index has exact capacities (one posting, one forward entry, a
-** tiny arena): writes after it must grow from there. */
+/* A loaded index has exact capacities (none at all for an empty bank, then
+** one posting and a tiny arena): writes after it must grow from there. */
 void test_pages__a_small_loaded_index_grows_with_writes(void) {
     store s = {0};
     blob b = {0};
     mnemo *db;
     CHECK_INT(reopen("pg-small", &s, &db), MNEMO_OK);
-    CHECK_INT(retain_text(db, "seed"), MNEMO_OK);
     CHECK_INT(save(db, &s), 0);
     CHECK_INT(mnemo_index_save(db, blob_write, &b), MNEMO_OK);
     int used;
+    CHECK_INT(reload_with("pg-small", &s, &b, &db, &used), MNEMO_OK);
+    CHECK_INT(used, 1);
+    char *none = recall_json(db, "seed");
+    CHECK_HAS(none, "\"results\":[]");
+    free(none);
+    CHECK_INT(retain_text(db, "seed"), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    b.n = 0;
+    CHECK_INT(mnemo_index_save(db, blob_write, &b), MNEMO_OK);
     CHECK_INT(reload_with("pg-small", &s, &b, &db, &used), MNEMO_OK);
     CHECK_INT(used, 1);
     char buf[300];
