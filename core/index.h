@@ -92,7 +92,7 @@ MN_FUNC float mn_index_similarity(mn_index *ix, int64_t a, int64_t b);
 /* Snapshots (snapshot.c frames them): the index as a byte stream, written
 ** through put(ctx, bytes, n) and read back through get(ctx, into, n), each
 ** returning 0 or non-zero to stop. Save compacts first, so a snapshot holds
-** live documents only; forward lists and hash tables are rebuilt on load.
+** live documents only; the hash tables are rebuilt on load.
 ** Load checks every count and offset against what it read, so any byte
 ** string is safe to give it: -1 bad data (*ix NULL), -2 out of memory,
 ** -3 get failed. */
