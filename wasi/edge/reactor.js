@@ -48,8 +48,10 @@ export class Reactor {
     return new DataView(this.x.memory.buffer);
   }
 
+  // Pointers come from wasm as signed 32-bit numbers: each is read `>>> 0`
+  // so a heap past 2 GB is addressed right.
   alloc(n) {
-    const p = this.x.mnemo__wasm_malloc(n);
+    const p = this.x.mnemo__wasm_malloc(n) >>> 0;
     if (!p) throw new MnemoError(MNEMO_ENOMEM, 'MNEMO_ENOMEM', `out of memory allocating ${n} bytes`);
     return p;
   }
@@ -72,6 +74,7 @@ export class Reactor {
     return p;
   }
   str(p) {
+    p >>>= 0;
     if (!p) return null;
     const u8 = this.u8;
     let e = p;
@@ -279,7 +282,7 @@ export class PageBank {
       const pages = [];
       for (let i = 0; i < n; i++) {
         const pgno = r.u32(list + 4 * i);
-        const p = this.x.mnemo_pages_page(this.db, pgno);
+        const p = this.x.mnemo_pages_page(this.db, pgno) >>> 0;
         pages.push([pgno, r.u8.slice(p, p + size)]);
       }
       return { pages, count: this.x.mnemo_pages_count(this.db), size };

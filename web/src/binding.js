@@ -22,8 +22,10 @@ export class Core {
   constructor(M) {
     this.M = M;
     // One scratch block for OUT parameters (pointers and sizes): calls never
-    // interleave inside the core, so one is enough.
-    this.slot = M._malloc(16);
+    // interleave inside the core, so one is enough. Pointers come from wasm
+    // as signed 32-bit numbers: every one is read `>>> 0`, so a heap past
+    // 2 GB (MAXIMUM_MEMORY is 4 GB) is addressed right.
+    this.slot = M._malloc(16) >>> 0;
     if (!this.slot) throw new MnemoError('MNEMO_ENOMEM', 'out of wasm memory while starting');
     this.errors = JSON.parse(this.str(M._mnemo__wasm_errors_json())).filter(Boolean);
     setErrorTable(this.errors);
@@ -48,6 +50,7 @@ export class Core {
 
   /* A NUL-terminated string at ptr, decoded as UTF-8. */
   str(ptr) {
+    ptr >>>= 0;
     if (!ptr) return null;
     const u8 = this.u8;
     let end = ptr;
@@ -58,7 +61,7 @@ export class Core {
   /* Copies `s` into fresh wasm memory, NUL-terminated; returns [ptr, bytes]. */
   alloc(s) {
     const max = s.length * 3 + 1;
-    const ptr = this.M._malloc(max);
+    const ptr = this.M._malloc(max) >>> 0;
     if (!ptr) throw new MnemoError('MNEMO_ENOMEM', `out of wasm memory for a ${max}-byte argument`);
     const { written } = enc.encodeInto(s, this.u8.subarray(ptr, ptr + max - 1));
     this.u8[ptr + written] = 0;
@@ -66,7 +69,7 @@ export class Core {
   }
 
   allocBytes(bytes) {
-    const ptr = this.M._malloc(Math.max(1, bytes.length));
+    const ptr = this.M._malloc(Math.max(1, bytes.length)) >>> 0;
     if (!ptr) throw new MnemoError('MNEMO_ENOMEM', `out of wasm memory for ${bytes.length} bytes`);
     this.u8.set(bytes, ptr);
     return ptr;
@@ -97,7 +100,7 @@ export class Core {
   }
 
   outPtr(i = 0) {
-    return this.u32[(this.slot >> 2) + i];
+    return this.u32[(this.slot >>> 2) + i];
   }
 
   /* Throws for a non-zero code, with the bank's message when there is one. */
@@ -120,7 +123,7 @@ export class Core {
   /* Returns the bank pointer; on failure closes the half-open handle and throws. */
   open(path, options) {
     const M = this.M;
-    this.u32[this.slot >> 2] = 0;
+    this.u32[this.slot >>> 2] = 0;
     const rc = this.withStrings([path, options == null ? null : JSON.stringify(options)],
       (p, o) => M._mnemo_open(p, o, 0, this.slot));
     const db = this.outPtr();
@@ -142,7 +145,7 @@ export class Core {
 
   /* Calls that start a job: each returns the job pointer (caller frees). */
   startJob(db, fn) {
-    this.u32[this.slot >> 2] = 0;
+    this.u32[this.slot >>> 2] = 0;
     const rc = fn();
     this.check(rc, db);
     return this.outPtr();
@@ -181,7 +184,7 @@ export class Core {
 
   /* Calls with a `char **out` JSON result: returns the parsed value. */
   outJson(db, fn) {
-    this.u32[this.slot >> 2] = 0;
+    this.u32[this.slot >>> 2] = 0;
     const rc = fn();
     this.check(rc, db);
     return JSON.parse(this.take(this.outPtr()));
@@ -214,14 +217,14 @@ export class Core {
 
   /* Builds up to max more memories of the recall index; true once complete. */
   warm(db, max) {
-    this.u32[this.slot >> 2] = 0;
+    this.u32[this.slot >>> 2] = 0;
     this.check(this.M._mnemo_warm(db, max, this.slot), db);
-    return this.u32[this.slot >> 2];
+    return this.u32[this.slot >>> 2];
   }
 
   /* Export as one JSON Lines string (each line ends with "\n"). */
   export(db) {
-    this.u32[this.slot >> 2] = 0;
+    this.u32[this.slot >>> 2] = 0;
     const rc = this.M._mnemo__wasm_export(db, this.slot, this.slot + 4);
     this.check(rc, db);
     const ptr = this.outPtr(0), len = this.outPtr(1);
@@ -346,13 +349,13 @@ export class Core {
       }
       return put;
     };
-    this.u32[this.slot >> 2] = 0;
+    this.u32[this.slot >>> 2] = 0;
     try {
       this.check(this.M._mnemo__wasm_index_load(db, this.slot), db);
     } finally {
       this.M.snapGet = null;
     }
-    return this.u32[this.slot >> 2];
+    return this.u32[this.slot >>> 2];
   }
 
   pages_drop(name) {
@@ -365,11 +368,12 @@ export class Core {
     if (!n) return [];
     const size = this.M._mnemo_pages_size(db);
     const count = this.M._mnemo_pages_count(db);
-    const list = this.u32.slice(this.outPtr() >> 2, (this.outPtr() >> 2) + n);
+    const at = this.outPtr() >>> 2;
+    const list = this.u32.slice(at, at + n);
     const out = [];
     for (const pgno of list) {
       if (pgno > count) continue; // cut off by a shrink: the store drops it
-      const p = this.M._mnemo_pages_page(db, pgno);
+      const p = this.M._mnemo_pages_page(db, pgno) >>> 0;
       out.push([pgno, this.u8.slice(p, p + size)]);
     }
     return out;
@@ -378,7 +382,7 @@ export class Core {
   /* Page pgno of a page bank as a view of wasm memory (valid until the next
    * call into the module), or null. */
   pages_page(db, pgno) {
-    const p = this.M._mnemo_pages_page(db, pgno);
+    const p = this.M._mnemo_pages_page(db, pgno) >>> 0;
     if (!p) return null;
     const size = this.M._mnemo_pages_size(db);
     return this.u8.subarray(p, p + size);
