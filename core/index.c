@@ -5,10 +5,10 @@
 ** table); a slot is never reused until compaction renumbers them, so postings
 ** can stay append-only and sorted by slot. Per slot: rowid, length in content
 ** words (MN_DEAD once removed), how many distinct terms it has, an int8 vector
-** with its scale,
-** and a print: a hash of what the document was put from (its text and its
-** vector), so that a snapshot of an older state of the bank can be brought
-** up to date by putting again only the documents whose print changed.
+** with its scale, and a print: a hash of what the document was put from (its
+** text and its vector), so that a snapshot of an older state of the bank can
+** be brought up to date by putting again only the documents whose print
+** changed.
 ** Terms: an open-addressing table over term bytes kept in one arena; each term
 ** owns a postings array of (slot, tf). Stop words are not indexed.
 **

@@ -176,6 +176,7 @@ static int put_row(mnemo *db, mn_index *ix, sqlite3_stmt *st, int changed_only) 
     int64_t rowid = sqlite3_column_int64(st, 0);
     const char *text = (const char *)sqlite3_column_text(st, 1);
     size_t len = (size_t)sqlite3_column_bytes(st, 1);
+    if (!text) return -1; /* the SQL never gives NULL: out of memory */
     const float *vec = NULL;
     if (!db->builtin_embedder &&
         sqlite3_column_bytes(st, 2) == (int)((size_t)db->embed_dim * sizeof(float)))

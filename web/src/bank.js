@@ -86,6 +86,8 @@ const REFUSED = new Set([400, 404, 422]);
 
 /* Memories indexed per warm-up step: about 5 ms of work for long ones. */
 const WARM_STEP = 256;
+/* After a snapshot was brought up to date: when to save it again. */
+const SAVE_LATER_MS = 2000;
 
 /* Opens a bank's store and starts reading its pages; resolves to {store,
  * snap}, snap being the pages or the Error reading them (the lock-holding
@@ -294,8 +296,15 @@ export class Mnemo {
     }).then((used) => {
       if (!used) return tick();
       ready('snapshot');
-      if (used === 1) this._snapshotAt = this._commits;
-      else this._saveIndex(false);   // brought up to date: save that state
+      if (used === 1) {
+        this._snapshotAt = this._commits;
+        return;
+      }
+      // Brought up to date: save that state, a little later, so that calls
+      // made right after opening do not queue behind copying the index out
+      // (about 40 ms per 100k memories). close() saves it sooner.
+      const t = setTimeout(() => this._saveIndex(false), SAVE_LATER_MS);
+      if (typeof t === 'object' && typeof t.unref === 'function') t.unref();   // Node: not a reason to stay alive
     }, tick);   // an unreadable or damaged snapshot: build instead
   }
 
