@@ -591,6 +591,22 @@ void test_pages__a_damaged_snapshot_is_refused_and_changes_nothing(void) {
     store_free(&s);
 }
 
+/* Loads the snapshot in b with the 1st, 2nd, ... allocation failing until it
+** loads: each failure must be MNEMO_ENOMEM. Returns *used of the load that
+** worked, or -1. */
+static int load_failing_each_allocation(mnemo *db, blob *b) {
+    for (long n = 1; n < 5000; n++) {
+        b->at = 0;
+        int used = -1;
+        mn_mem_fail_after(n);
+        int rc = mnemo_index_load(db, blob_read, b, &used);
+        mn_mem_fail_after(0);
+        if (rc == MNEMO_OK && used) return used;
+        if (rc != MNEMO_ENOMEM) return -1;
+    }
+    return -1;
+}
+
 void test_pages__snapshots_check_their_arguments_and_survive_failures(void) {
     mnemo *db;
     blob b = {0};
@@ -614,17 +630,7 @@ void test_pages__snapshots_check_their_arguments_and_survive_failures(void) {
     CHECK_INT(mnemo_index_save(db, blob_write, &w), MNEMO_EIO);
     free(w.p);
     /* Every failed allocation while loading: out of memory, then the load works. */
-    int done = 0;
-    for (long n = 1; n < 5000 && !done; n++) {
-        b.at = 0;
-        used = -1;
-        mn_mem_fail_after(n);
-        int rc = mnemo_index_load(db, blob_read, &b, &used);
-        mn_mem_fail_after(0);
-        if (rc == MNEMO_OK && used) done = 1;
-        else CHECK_INT(rc, MNEMO_ENOMEM);
-    }
-    CHECK(done);
+    CHECK_INT(load_failing_each_allocation(db, &b), 1);
     char *got = recall_json(db, "window seat");
     CHECK_HAS(got, "window seat");
     free(got);
@@ -632,18 +638,7 @@ void test_pages__snapshots_check_their_arguments_and_survive_failures(void) {
     CHECK_INT(retain_text(db, "The spare key is under the blue flowerpot"), MNEMO_OK);
     CHECK_INT(reload_with("pg-snapfail", &s, &b, &db, &used), MNEMO_OK);
     CHECK_INT(used, 2);
-    done = 0;
-    for (long n = 1; n < 5000 && !done; n++) {
-        b.at = 0;
-        used = -1;
-        mn_mem_fail_after(n);
-        int rc = mnemo_index_load(db, blob_read, &b, &used);
-        mn_mem_fail_after(0);
-        if (rc == MNEMO_OK && used) done = 1;
-        else CHECK_INT(rc, MNEMO_ENOMEM);
-    }
-    CHECK(done);
-    CHECK_INT(used, 2);
+    CHECK_INT(load_failing_each_allocation(db, &b), 2);
     got = recall_json(db, "where is the spare key");
     CHECK_HAS(got, "blue flowerpot");
     free(got);
