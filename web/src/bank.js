@@ -311,7 +311,8 @@ export class Mnemo {
   /* Saves the recall index as the store's snapshot, as of now. In the
    * background (wait false) it holds the queue only while the index is
    * copied out, not while the store writes it. A failure is ignored: the
-   * snapshot is a cache, and the next open builds the index instead. */
+   * snapshot is a cache, and the next open brings the older one up to date
+   * or builds the index. */
   _saveIndex(wait) {
     const store = this._store, db = this._db;
     if (!store || typeof store.saveIndex !== 'function' || this._openOptions.readonly) return Promise.resolve();

@@ -315,7 +315,7 @@ export class FilePageStore {
   }
 
   /* The recall index snapshot kept beside the bank (bank.js): a cache, so
-   * no lock and no fsync; the core checks that it matches the bank. Resolves
+   * no lock and no fsync; the core checks it against the bank. Resolves
    * with [Uint8Array] or null. */
   async loadIndex() {
     try {

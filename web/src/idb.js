@@ -410,8 +410,8 @@ export class IdbPageStore {
     });
   }
 
-  /* The recall index snapshot (bank.js keeps it here; the core checks that it
-   * matches the bank): [Uint8Array] or null. */
+  /* The recall index snapshot (bank.js keeps it here; the core checks it
+   * against the bank): [Uint8Array] or null. */
   async loadIndex() {
     this._checkOpen('reading the index of');
     const tx = this._db.transaction(INDEX, 'readonly');

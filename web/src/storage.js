@@ -46,8 +46,9 @@
  *                          a recall index snapshot kept beside the pages:
  *                          [Uint8Array] or null, and replace it with the
  *                          Uint8Array chunks given. A cache: no lock, no
- *                          durability needed; the core refuses a snapshot
- *                          that does not match the bank.
+ *                          durability needed; the core checks a snapshot
+ *                          against the bank (brings an older one up to date,
+ *                          refuses one of another embedder).
  *   }
  *
  * How a bank uses it (bank.js): open = exclusive(load, mnemo_pages_load,
