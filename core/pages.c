@@ -13,6 +13,14 @@
 ** Named images live in a registry from mnemo_pages_load() until the bank
 ** that claimed them closes. Journals and temporary files get private,
 ** anonymous images. No locks: an image belongs to one handle.
+**
+** A host that already holds its stored pages in memory (a browser's
+** IndexedDB read, a file read whole) can lend them instead of copying them
+** in (mnemo_pages_lazy): the image then keeps a bit per unit still "with
+** the host" and fetches those units on their first read. Opening a bank
+** reads a few pages, a recall the pages of its results: the rest is never
+** copied, and never touches fresh memory (a 16 MB copy into new wasm pages
+** was a quarter of a browser's open).
 */
 #include "pages.h"
 
@@ -32,6 +40,10 @@ typedef struct image {
     int claimed;             /* opened as a bank's main database */
     uint32_t *list;          /* mnemo_pages_dirty()'s answer */
     size_t list_cap;
+    mnemo_pages_reader read; /* lent pages: NULL once none is left */
+    void *read_ctx;
+    uint8_t *lent;           /* one bit per UNIT below lent_units: at the host */
+    size_t lent_units, lent_left;
 } image;
 
 typedef struct pfile {
@@ -48,8 +60,18 @@ static sqlite3_mutex *registry_mutex(void) {
     return sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_APP1);
 }
 
+/* The host is told once that it may let go of its pages. */
+static void image_unlend(image *img) {
+    if (img->read) img->read(img->read_ctx, 0, NULL, 0);
+    img->read = NULL;
+    mn_free(img->lent);
+    img->lent = NULL;
+    img->lent_units = img->lent_left = 0;
+}
+
 static void image_free(image *img) {
     if (!img) return;
+    image_unlend(img);
     mn_free(img->name);
     mn_free(img->data);
     mn_free(img->dirty);
@@ -99,6 +121,49 @@ static int image_reserve(image *img, size_t size) {
     return SQLITE_OK;
 }
 
+#define LENT(img, u) ((img)->lent[(u) / 8] & (1u << ((u) % 8)))
+
+static void unit_taken(image *img, size_t u) {
+    img->lent[u / 8] &= (uint8_t)~(1u << (u % 8));
+    img->lent_left--;
+}
+
+/* Makes the bytes [off, off + n) the image's own: fetches the units of that
+** range still lent, in runs, one host call per run. */
+static int image_fetch(image *img, size_t off, size_t n) {
+    if (!img->read || n == 0) return SQLITE_OK;
+    size_t u = off / UNIT, end = off / UNIT + (off % UNIT + n + UNIT - 1) / UNIT;
+    if (end > img->lent_units) end = img->lent_units;
+    while (u < end) {
+        if (!LENT(img, u)) {
+            u++;
+            continue;
+        }
+        size_t run = u;
+        while (run < end && LENT(img, run)) run++;
+        if (img->read(img->read_ctx, (int64_t)(u * UNIT), img->data + u * UNIT, (run - u) * UNIT))
+            return SQLITE_IOERR_READ;
+        for (; u < run; u++) unit_taken(img, u);
+    }
+    if (!img->lent_left) image_unlend(img);
+    return SQLITE_OK;
+}
+
+/* The bytes [off, off + n) are about to be overwritten: whole lent units in
+** that range are not fetched, only the partly covered ones at its ends. */
+static int image_claim(image *img, size_t off, size_t n) {
+    if (!img->read || n == 0) return SQLITE_OK;
+    size_t first = off / UNIT, last = (off + n - 1) / UNIT;
+    if ((off % UNIT && image_fetch(img, first * UNIT, 1)) ||
+        ((off + n) % UNIT && image_fetch(img, last * UNIT, 1)))
+        return SQLITE_IOERR_READ;
+    if (!img->read) return SQLITE_OK; /* those fetches took the last ones */
+    for (size_t u = first; u <= last && u < img->lent_units; u++)
+        if (LENT(img, u)) unit_taken(img, u);
+    if (!img->lent_left) image_unlend(img);
+    return SQLITE_OK;
+}
+
 /* The bytes [off, off + n) of the image, growing it (a gap before `off` is
 ** zero-filled); NULL when out of memory or past the address space. */
 static unsigned char *image_span(image *img, size_t off, size_t n) {
@@ -111,6 +176,8 @@ static unsigned char *image_span(image *img, size_t off, size_t n) {
 /* Copies bytes in at `off`, growing the image; marks them dirty if asked. */
 static int image_write(image *img, const void *buf, size_t n, size_t off, int mark) {
     if (n == 0) return SQLITE_OK;
+    int rc = image_claim(img, off, n);
+    if (rc) return rc;
     unsigned char *at = image_span(img, off, n);
     if (!at) return off + n < off ? SQLITE_FULL : SQLITE_NOMEM;
     memcpy(at, buf, n);
@@ -121,8 +188,8 @@ static int image_write(image *img, const void *buf, size_t n, size_t off, int ma
 }
 
 /* The page size the header declares (offset 16, big-endian; 1 is 65536). */
-static uint32_t image_page_size(const image *img) {
-    if (img->size < 100) return 4096;
+static uint32_t image_page_size(image *img) {
+    if (img->size < 100 || image_fetch(img, 0, 100)) return 4096;
     uint32_t v = (uint32_t)img->data[16] << 8 | img->data[17];
     if (v == 1) return 65536;
     if (v < 512 || (v & (v - 1))) return 4096;
@@ -151,6 +218,7 @@ static int x_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off) {
         return SQLITE_IOERR_SHORT_READ;
     }
     size_t have = img->size - o < n ? img->size - o : n;
+    if (image_fetch(img, o, have)) return SQLITE_IOERR_READ;
     memcpy(buf, img->data + o, have);
     if (have < n) {
         memset((char *)buf + have, 0, n - have);
@@ -177,7 +245,14 @@ static int x_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
 
 static int x_truncate(sqlite3_file *f, sqlite3_int64 size) {
     image *img = ((pfile *)f)->img;
-    if ((size_t)size < img->size) img->size = (size_t)size;
+    if ((size_t)size >= img->size) return SQLITE_OK;
+    img->size = (size_t)size;
+    /* Units past the end are no longer the host's: growing again zero-fills. */
+    size_t keep = (img->size + UNIT - 1) / UNIT;
+    for (size_t u = keep; u < img->lent_units; u++)
+        if (LENT(img, u)) unit_taken(img, u);
+    if (img->read && keep < img->lent_units) img->lent_units = keep;
+    if (img->read && !img->lent_left) image_unlend(img);
     return SQLITE_OK;
 }
 
@@ -352,6 +427,8 @@ static unsigned char *load_span(const char *name, int64_t offset, size_t len, in
     static unsigned char none[1];   /* len 0: the image exists, nothing to write */
     if (img && len == 0) {
         at = none;
+    } else if (img && image_claim(img, (size_t)offset, len)) {
+        *rc = MNEMO_EIO; /* a lent unit it half covers could not be fetched */
     } else if (img && !(at = image_span(img, (size_t)offset, len))) {
         *rc = MNEMO_ENOMEM;
     } else if (at && zero) {
@@ -372,6 +449,40 @@ int mnemo_pages_load(const char *name, int64_t offset, const void *data, size_t 
 unsigned char *mnemo_pages_buffer(const char *name, int64_t offset, size_t len) {
     int rc = MNEMO_OK;
     return load_span(name, offset, len, 1, &rc);
+}
+
+int mnemo_pages_lazy(const char *name, int64_t size, mnemo_pages_reader read, void *ctx) {
+    if (!name || !*name || size < 0 || size % UNIT || !read) return MNEMO_EINVAL;
+    if ((uint64_t)size > SIZE_MAX - SIZE_MAX / 8) return MNEMO_ETOOBIG;
+    if (sqlite3_initialize()) return MNEMO_ENOMEM;
+    int rc = MNEMO_OK;
+    sqlite3_mutex_enter(registry_mutex());
+    image *img = unclaimed_image(name, &rc);
+    if (img && (img->size || img->read)) {
+        rc = MNEMO_EINVAL; /* already holds pages */
+    } else if (img && size) {
+        size_t units = (size_t)size / UNIT;
+        /* Headroom past the lent pages: growing the data by realloc would
+        ** copy every byte, lent or not, and so touch all of it. Untouched,
+        ** the room costs address space, not memory. */
+        size_t room = (size_t)size + (size_t)size / 8;
+        uint8_t *lent = mn_malloc((units + 7) / 8);
+        if (!lent || image_reserve(img, room) != SQLITE_OK) {
+            mn_free(lent);
+            rc = MNEMO_ENOMEM;
+        } else {
+            memset(lent, 0xff, (units + 7) / 8);
+            img->lent = lent;
+            img->lent_units = img->lent_left = units;
+            img->read = read;
+            img->read_ctx = ctx;
+            img->size = (size_t)size;
+        }
+    }
+    sqlite3_mutex_leave(registry_mutex());
+    /* The host lends nothing it will be asked for: let it go at once. */
+    if (rc == MNEMO_OK && !size) read(ctx, 0, NULL, 0);
+    return rc;
 }
 
 int mnemo_pages_drop(const char *name) {
@@ -419,7 +530,8 @@ const unsigned char *mnemo_pages_page(mnemo *db, uint32_t pgno) {
     uint32_t ps = image_page_size(img);
     /* The last page may be partial only in a damaged image; pad it so the
     ** caller can always read a whole page. */
-    if (image_reserve(img, (size_t)pgno * ps)) return NULL;
+    if (image_reserve(img, (size_t)pgno * ps) || image_fetch(img, (size_t)(pgno - 1) * ps, ps))
+        return NULL;
     return img->data + (size_t)(pgno - 1) * ps;
 }
 

@@ -404,8 +404,11 @@ MNEMO_API int mnemo_import(mnemo *db, const char *jsonl, size_t len, char **out)
 ** Calls never leave a transaction open between them, so the changed pages of
 ** one call (or of several) always form a consistent bank. If the host's write
 ** fails, it closes the handle and opens again from its store: the bank is as
-** it was before. Reads come from memory; nothing is read from the host after
-** open. The journal is kept in memory.
+** it was before. Reads come from memory. The journal is kept in memory.
+**
+** A host that holds its stored pages in memory anyway (read whole from its
+** store) may lend them instead, with mnemo_pages_lazy(): nothing is copied
+** at open, and each part of the bank is copied in on its first read.
 */
 
 /* Copies `len` bytes at `offset` into the page image named `name`, creating
@@ -423,6 +426,23 @@ MNEMO_API int mnemo_pages_load(const char *name, int64_t offset, const void *dat
 ** bank with that name open, out of memory). */
 MNEMO_API unsigned char *mnemo_pages_buffer(const char *name, int64_t offset, size_t len);
 
+/* Copies `len` bytes at `offset` of the host's stored bank into `into`;
+** 0 on success. Called with into NULL and len 0 once, when the image no
+** longer needs the host's bytes: every lent byte was read or overwritten,
+** or the image was freed (mnemo_close, mnemo_pages_drop). */
+typedef int (*mnemo_pages_reader)(void *ctx, int64_t offset, void *into, size_t len);
+
+/* Lends the image `name` the host's `size` bytes of stored pages (a multiple
+** of 512): SQLite reads them through `read` the first time it needs each
+** part (in 512-byte units), and a write replaces them without a read. The
+** host keeps its bytes, unchanged, until the release call. The image must be
+** new or empty. MNEMO_EINVAL for a NULL or empty name, a NULL reader, a size
+** not a multiple of 512 or an image already loaded; MNEMO_EBUSY if a bank
+** with that name is open; MNEMO_ENOMEM. On failure `read` is never called.
+** A failed read fails the SQL statement that needed it (MNEMO_EIO); the bank
+** stays usable and the part is asked for again next time. */
+MNEMO_API int mnemo_pages_lazy(const char *name, int64_t size, mnemo_pages_reader read, void *ctx);
+
 /* Frees an unopened image (e.g. after a failed load). A no-op if absent;
 ** MNEMO_EBUSY if open. mnemo_close() frees the image of a page bank. */
 MNEMO_API int mnemo_pages_drop(const char *name);
@@ -433,7 +453,8 @@ MNEMO_API int mnemo_pages_drop(const char *name);
 MNEMO_API size_t mnemo_pages_dirty(mnemo *db, const uint32_t **pgnos);
 
 /* Page `pgno` (mnemo_pages_size() bytes), owned by db and valid until the
-** next call on db; NULL if pgno is out of range or db is not a page bank. */
+** next call on db; NULL if pgno is out of range, db is not a page bank, or
+** the page is lent (mnemo_pages_lazy) and reading it failed. */
 MNEMO_API const unsigned char *mnemo_pages_page(mnemo *db, uint32_t pgno);
 
 /* Page size in bytes, and number of pages in the bank (0 if not a page bank). */

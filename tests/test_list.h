@@ -185,6 +185,10 @@
     X(test_pages__garbage_pages_open_as_corrupt) \
     X(test_pages__delete_all_shrinks_the_bank) \
     X(test_pages__survives_every_failed_allocation) \
+    X(test_pages__lent_pages_are_copied_in_only_when_read) \
+    X(test_pages__a_bank_read_through_lets_go_of_the_host) \
+    X(test_pages__a_failed_lent_read_fails_the_call_not_the_bank) \
+    X(test_pages__lending_checks_its_arguments) \
     X(test_pages__an_index_snapshot_answers_as_a_fresh_build) \
     X(test_pages__a_small_loaded_index_grows_with_writes) \
     X(test_pages__an_older_snapshot_is_brought_up_to_date) \

@@ -285,6 +285,216 @@ void test_pages__survives_every_failed_allocation(void) {
     store_free(&s);
 }
 
+/* ---- lent pages (mnemo_pages_lazy) ---- */
+
+/* A host that lends its stored pages: one buffer, what was asked of it, and
+** a switch that makes its reads fail. */
+typedef struct lender {
+    unsigned char *bytes;
+    size_t size, asked;
+    int fail, released;
+} lender;
+
+static int lend_read(void *ctx, int64_t off, void *into, size_t len) {
+    lender *l = ctx;
+    if (!into) {
+        l->released++;
+        return len ? -1 : 0;
+    }
+    if (l->fail || off < 0 || (size_t)off + len > l->size || l->released) return -1;
+    memcpy(into, l->bytes + off, len);
+    l->asked += len;
+    return 0;
+}
+
+/* Lends the store's pages to the image `name` and opens it. */
+static int lend_from(const char *name, store *s, lender *l, mnemo **db) {
+    memset(l, 0, sizeof *l);
+    l->size = (size_t)s->count * s->size;
+    if (!(l->bytes = malloc(l->size ? l->size : 1))) return -1;
+    for (uint32_t i = 1; i <= s->count; i++) memcpy(l->bytes + (size_t)(i - 1) * s->size, s->page[i], s->size);
+    int rc = mnemo_pages_lazy(name, (int64_t)l->size, lend_read, l);
+    return rc ? rc : mnemo_open(name, "{\"storage\":\"pages\"}", NULL, db);
+}
+
+/* A bank of `n` memories, saved in `s`. */
+static void lend_fixture(const char *name, store *s, int n) {
+    mnemo *db;
+    CHECK_INT(open_from(name, s, &db), MNEMO_OK);
+    char buf[256];
+    for (int i = 0; i < n; i++) {
+        snprintf(buf, sizeof buf, "note %d: the %s keeps %d %s in the shed by the river, far from the road",
+                 i, i % 3 ? "neighbour" : "farmer", i * 7, i % 2 ? "bicycles" : "goats");
+        CHECK_INT(retain_text(db, buf), MNEMO_OK);
+    }
+    CHECK_INT(retain_text(db, "My sister lives in Lisbon"), MNEMO_OK);
+    CHECK_INT(save(db, s), 0);
+    mnemo_close(db);
+}
+
+static char *recall_text(mnemo *db, const char *query) {
+    char in[256];
+    snprintf(in, sizeof in, "{\"query\":\"%s\",\"limit\":5}", query);
+    mnemo_job *job;
+    if (mnemo_recall(db, in, &job)) return NULL;
+    char *out = mnemo_job_status(job) == MNEMO_OK ? strdup(mnemo_job_result(job)) : NULL;
+    mnemo_job_free(job);
+    return out;
+}
+
+void test_pages__lent_pages_are_copied_in_only_when_read(void) {
+    store s = {0};
+    lend_fixture("pg-lend", &s, 400);
+    CHECK(s.count > 20);
+    mnemo *db, *eager;
+    lender l;
+    CHECK_INT(lend_from("pg-lend", &s, &l, &db), MNEMO_OK);
+    /* Opening reads the schema, not the memories. */
+    CHECK(l.asked > 0);
+    CHECK(l.asked < l.size / 4);
+    CHECK_INT(mnemo_pages_count(db), s.count);
+    CHECK_INT(mnemo_pages_size(db), s.size);
+    /* Answers are those of the same pages loaded whole. */
+    CHECK_INT(reopen("pg-lend-eager", &s, &eager), MNEMO_OK);
+    char *a = recall_text(db, "where does my sister live"), *b = recall_text(eager, "where does my sister live");
+    CHECK(a && b);
+    CHECK_STR(a, b);
+    CHECK_HAS(a, "Lisbon");
+    free(a), free(b);
+    CHECK_INT(mn_test_count_memories(db), 401);
+    /* A lent page reads as the stored one; reading changed nothing to save. */
+    const unsigned char *p = mnemo_pages_page(db, s.count);
+    CHECK(p && !memcmp(p, s.page[s.count], s.size));
+    const uint32_t *pg;
+    CHECK_INT(mnemo_pages_dirty(db, &pg), 0);
+    /* A write is saved as usual, and reopens whole. */
+    CHECK_INT(retain_text(db, "I keep bees in the garden"), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    CHECK(s.writes > 0);
+    CHECK_INT(l.released, 0);
+    mnemo_close(db);
+    CHECK_INT(l.released, 1); /* told once, at close */
+    CHECK_INT(reopen("pg-lend", &s, &db), MNEMO_OK);
+    CHECK_INT(mn_test_count_memories(db), 402);
+    mnemo_close(db);
+    mnemo_close(eager);
+    free(l.bytes);
+    store_free(&s);
+}
+
+void test_pages__a_bank_read_through_lets_go_of_the_host(void) {
+    store s = {0};
+    lend_fixture("pg-lend-all", &s, 60);
+    mnemo *db;
+    lender l;
+    CHECK_INT(lend_from("pg-lend-all", &s, &l, &db), MNEMO_OK);
+    for (uint32_t i = 1; i <= s.count; i++) {
+        const unsigned char *p = mnemo_pages_page(db, i);
+        CHECK(p && !memcmp(p, s.page[i], s.size));
+    }
+    /* Every byte asked once, and the host told it may let go. */
+    CHECK_INT(l.asked, l.size);
+    CHECK_INT(l.released, 1);
+    CHECK_INT(mn_test_count_memories(db), 61);
+    mnemo_close(db);
+    CHECK_INT(l.released, 1);
+    free(l.bytes);
+
+    /* A lent bank shrinks and grows again like a loaded one. */
+    CHECK_INT(lend_from("pg-lend-all", &s, &l, &db), MNEMO_OK);
+    CHECK_INT(mnemo_delete_all(db), MNEMO_OK);
+    uint32_t before = s.count;
+    CHECK_INT(save(db, &s), 0);
+    CHECK(s.count < before);
+    CHECK_INT(retain_text(db, "a fresh start"), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    mnemo_close(db);
+    CHECK_INT(l.released, 1);
+    free(l.bytes);
+    CHECK_INT(reopen("pg-lend-all", &s, &db), MNEMO_OK);
+    CHECK_INT(mn_test_count_memories(db), 1);
+    mnemo_close(db);
+    store_free(&s);
+}
+
+void test_pages__a_failed_lent_read_fails_the_call_not_the_bank(void) {
+    store s = {0};
+    lend_fixture("pg-lend-fail", &s, 200);
+    mnemo *db;
+    lender l;
+    CHECK_INT(lend_from("pg-lend-fail", &s, &l, &db), MNEMO_OK);
+    l.fail = 1;
+    mnemo_job *job = NULL;
+    int rc = mnemo_recall(db, "{\"query\":\"where does my sister live\"}", &job);
+    const char *msg = mnemo_errmsg(db);
+    if (rc == MNEMO_OK) rc = mnemo_job_status(job), msg = mnemo_job_errmsg(job);
+    CHECK_INT(rc, MNEMO_EIO);
+    CHECK_HAS(msg, "I/O");
+    mnemo_job_free(job);
+    CHECK(mnemo_pages_page(db, s.count) == NULL);
+    CHECK_INT(retain_text(db, "this write cannot read its pages"), MNEMO_EIO);
+    /* The host reads again: the same call answers, nothing was lost. */
+    l.fail = 0;
+    char *a = recall_text(db, "where does my sister live");
+    CHECK(a != NULL);
+    CHECK_HAS(a, "Lisbon");
+    free(a);
+    CHECK_INT(mn_test_count_memories(db), 201);
+    CHECK_INT(retain_text(db, "now it can"), MNEMO_OK);
+    CHECK_INT(save(db, &s), 0);
+    mnemo_close(db);
+    free(l.bytes);
+    CHECK_INT(reopen("pg-lend-fail", &s, &db), MNEMO_OK);
+    CHECK_INT(mn_test_count_memories(db), 202);
+    mnemo_close(db);
+    store_free(&s);
+}
+
+void test_pages__lending_checks_its_arguments(void) {
+    lender l = {0};
+    unsigned char page[512] = {0};
+    l.bytes = page;
+    l.size = sizeof page;
+    CHECK_INT(mnemo_pages_lazy(NULL, 512, lend_read, &l), MNEMO_EINVAL);
+    CHECK_INT(mnemo_pages_lazy("", 512, lend_read, &l), MNEMO_EINVAL);
+    CHECK_INT(mnemo_pages_lazy("pg-lend-args", 100, lend_read, &l), MNEMO_EINVAL);
+    CHECK_INT(mnemo_pages_lazy("pg-lend-args", -512, lend_read, &l), MNEMO_EINVAL);
+    CHECK_INT(mnemo_pages_lazy("pg-lend-args", 512, NULL, &l), MNEMO_EINVAL);
+    /* An image that holds pages already, or lent ones, is not lent again. */
+    CHECK_INT(mnemo_pages_load("pg-lend-args", 0, page, sizeof page), MNEMO_OK);
+    CHECK_INT(mnemo_pages_lazy("pg-lend-args", 512, lend_read, &l), MNEMO_EINVAL);
+    CHECK_INT(mnemo_pages_drop("pg-lend-args"), MNEMO_OK);
+    CHECK_INT(mnemo_pages_lazy("pg-lend-args", 512, lend_read, &l), MNEMO_OK);
+    CHECK_INT(mnemo_pages_lazy("pg-lend-args", 512, lend_read, &l), MNEMO_EINVAL);
+    CHECK_INT(l.released, 0);
+    /* Dropped unopened: the host is let go, nothing was read. */
+    CHECK_INT(mnemo_pages_drop("pg-lend-args"), MNEMO_OK);
+    CHECK_INT(l.released, 1);
+    CHECK_INT((int)l.asked, 0);
+    /* Nothing to lend: let go at once; the name opens as a new bank. */
+    l.released = 0;
+    CHECK_INT(mnemo_pages_lazy("pg-lend-args", 0, lend_read, &l), MNEMO_OK);
+    CHECK_INT(l.released, 1);
+    mnemo *db;
+    CHECK_INT(mnemo_open("pg-lend-args", "{\"storage\":\"pages\"}", NULL, &db), MNEMO_OK);
+    CHECK_INT(mnemo_pages_lazy("pg-lend-args", 512, lend_read, &l), MNEMO_EBUSY);
+    mnemo_close(db);
+    /* Out of memory: an error, and the reader never called. */
+    l.released = 0;
+    int ok = 0;
+    for (long n = 1; n < 20 && !ok; n++) {
+        mn_mem_fail_after(n);
+        int rc = mnemo_pages_lazy("pg-lend-oom", 512, lend_read, &l);
+        mn_mem_fail_after(0);
+        if (rc == MNEMO_OK) ok = 1;
+        else CHECK_INT(rc, MNEMO_ENOMEM);
+        CHECK_INT(l.released, 0);
+    }
+    CHECK(ok);
+    CHECK_INT(mnemo_pages_drop("pg-lend-oom"), MNEMO_OK);
+    CHECK_INT(l.released, 1);
+}
+
 /* ---- recall index snapshots (core/snapshot.c) ---- */
 
 typedef struct blob {
