@@ -2,7 +2,7 @@
 ** wasm_glue.c: helpers for the JS bindings of the wasm build. NOT part of the
 ** public API (mnemo.h); JS is their only caller. Each exists because the
 ** plain C call is awkward to reach from JS without extra runtime machinery:
-** a C callback (export), a 64-bit argument (page offsets), or a table that
+** a C callback (export, lent pages), a 64-bit argument (page offsets), or a table that
 ** must come from C so it is never copied by hand (error codes).
 */
 #include "mnemo.h"
@@ -14,8 +14,8 @@
 /* Prototypes: the warning set requires them, and the JS side is the caller. */
 MNEMO_API const char *mnemo__wasm_errors_json(void);
 MNEMO_API int mnemo__wasm_export(mnemo *db, char **out, size_t *len);
-MNEMO_API unsigned char *mnemo__wasm_pages_buffer(const char *name, uint32_t pages,
-                                                  uint32_t page_size);
+MNEMO_API int mnemo__wasm_pages_lazy(const char *name, uint32_t pages, uint32_t page_size,
+                                     int lender);
 MNEMO_API int mnemo__wasm_index_save(mnemo *db);
 MNEMO_API int mnemo__wasm_index_load(mnemo *db, int *used);
 
@@ -73,12 +73,18 @@ int mnemo__wasm_export(mnemo *db, char **out, size_t *len) {
     return MNEMO_OK;
 }
 
-/* mnemo_pages_buffer() for a whole image of `pages` pages, which JS fills
-** from the stored pages in one copy. Sized here: a 64-bit offset would reach
-** JS as two halves. NULL when out of memory (or the name is open). */
-unsigned char *mnemo__wasm_pages_buffer(const char *name, uint32_t pages, uint32_t page_size) {
-    if ((uint64_t)pages * page_size > SIZE_MAX) return NULL;
-    return mnemo_pages_buffer(name, 0, (size_t)pages * page_size);
+/* mnemo_pages_lazy() with the host's pages in JS: `lender` names them for
+** binding.js (Module.pagesRead), and a 64-bit offset travels as a double
+** (exact to 2^53). Sized here for the same reason. */
+EM_JS(int, pages_read_js, (int lender, double offset, void *into, size_t n),
+      { return Module.pagesRead(lender, offset, into >>> 0, n >>> 0); })
+
+static int pages_read(void *ctx, int64_t offset, void *into, size_t n) {
+    return pages_read_js((int)(intptr_t)ctx, (double)offset, into, n);
+}
+
+int mnemo__wasm_pages_lazy(const char *name, uint32_t pages, uint32_t page_size, int lender) {
+    return mnemo_pages_lazy(name, (int64_t)pages * page_size, pages_read, (void *)(intptr_t)lender);
 }
 
 /* Index snapshots: the stream goes through hooks binding.js sets on the

@@ -183,12 +183,23 @@ export class Mnemo {
     const { store, snap } = await opening;
     const m = new Mnemo(core, { ...init, storageKind: backend.kind || 'custom', store });
     try {
-      await store.exclusive(async () => {
-        // The pages read before the lock are used if no one wrote since.
-        const fresh = snap && !(snap instanceof Error) && (await store.storedVersion()) === snap.version;
-        await m._load(fresh ? snap : null, false);
-        if (!openOptions.readonly) await m._commit();
-      });
+      // The pages read above are one committed state: the bank opens from
+      // them without the lock. A commit made since by another tab is
+      // announced (store.stale), and the first call reloads, as after any
+      // write of another tab. The lock (and a check that the pages read are
+      // still the latest) is for an open that writes: a new bank, an older
+      // schema. And for pages that could not be read: read them again.
+      const read = snap instanceof Error ? null : snap;
+      if (read) await m._load(read, false);
+      if (!read || (!openOptions.readonly && m._changed())) {
+        await store.exclusive(async () => {
+          if (!read || (await store.storedVersion()) !== read.version) {
+            m._dropHandle();
+            await m._load(null, false);
+          }
+          if (!openOptions.readonly) await m._commit();
+        });
+      }
     } catch (e) {
       m._dropHandle();
       try { store.close(); } catch { /* already closed */ }
@@ -335,6 +346,12 @@ export class Mnemo {
   async _reload() {
     this._dropHandle();
     await this._load();
+  }
+
+  /* True if the bank in memory differs from the stored one. */
+  _changed() {
+    const core = this._core;
+    return core.pages_dirty(this._db).length > 0 || core.pages_count(this._db) !== this._store.pageCount;
   }
 
   /* Hands the changed pages to the store; on failure, back to what is stored. */

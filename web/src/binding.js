@@ -31,6 +31,17 @@ export class Core {
     setErrorTable(this.errors);
     this.byCode = new Map(this.errors.map((e) => [e.code, e.name]));
     this.version = this.str(M._mnemo_version());
+    // Stored pages lent to page images (pages_load), by the id C knows.
+    this.lent = new Map();
+    this.lendSeq = 0;
+    // An exception must not unwind through SQLite: a failed read is -1.
+    M.pagesRead = (id, offset, into, n) => {
+      try {
+        return this._pagesRead(id, offset, into, n);
+      } catch {
+        return -1;
+      }
+    };
   }
 
   /* Views are taken afresh each time: memory growth replaces the buffer. */
@@ -286,10 +297,12 @@ export class Core {
 
   /* ---- page banks ------------------------------------------------------ */
 
-  /* Loads [pgno, bytes] runs into the image `name` (bytes: whole pages; a
-   * later run overwrites an earlier one). The image is made at its full
-   * size first and the runs are copied straight into it: a 16 MB bank is
-   * copied once, with no staging buffer. */
+  /* Lends [pgno, bytes] runs to the image `name` (bytes: whole pages; a
+   * later run overwrites an earlier one): the core copies a page in from
+   * them the first time SQLite reads it (mnemo_pages_lazy), so opening a
+   * 16 MB bank copies a few pages, not 16 MB into fresh wasm memory. The
+   * runs are kept, unchanged, until the core lets go of them (every page
+   * read, or the bank closed). */
   pages_load(name, pageSize, pages) {
     if (!Number.isInteger(pageSize) || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)))
       throw new MnemoError('MNEMO_ECORRUPT', `bank image "${name}": page size ${pageSize} is not a power of two from 512 to 65536`);
@@ -299,18 +312,48 @@ export class Core {
         throw new MnemoError('MNEMO_ECORRUPT', `page ${pgno} of bank image "${name}" is ${bytes.length} bytes, not a multiple of the page size ${pageSize}, or not numbered from 1`);
       count = Math.max(count, pgno - 1 + bytes.length / pageSize);
     }
+    // Which run holds each page (the last one that has it); -1: none, the
+    // page reads as zeros, as an unwritten page of a file does.
+    const run = new Int32Array(count + 1).fill(-1);
+    pages.forEach(([pgno, bytes], i) => run.fill(i, pgno, pgno + bytes.length / pageSize));
+    const id = ++this.lendSeq;
+    this.lent.set(id, { pages, run, pageSize });
     const [np] = this.alloc(name);
     try {
-      const at = this.M._mnemo__wasm_pages_buffer(np, count, pageSize) >>> 0;
-      if (!at) throw new MnemoError('MNEMO_ENOMEM', `out of wasm memory loading ${count} pages of ${pageSize} bytes into bank image "${name}"`);
-      const u8 = this.u8;   // after the call: it may have grown the memory
-      for (const [pgno, bytes] of pages) u8.set(bytes, at + (pgno - 1) * pageSize);
+      const rc = this.M._mnemo__wasm_pages_lazy(np, count, pageSize, id);
+      if (rc) throw new MnemoError(this.byCode.get(rc) || 'MNEMO_EINTERNAL', `bank image "${name}" cannot take its ${count} pages of ${pageSize} bytes (${this.byCode.get(rc)})`);
     } catch (e) {
-      this.M._mnemo_pages_drop(np);
+      this.lent.delete(id);   // a failed lend never calls back
       throw e;
     } finally {
       this.free(np);
     }
+  }
+
+  /* Module.pagesRead: copies [offset, offset + n) of lent pages to wasm
+   * memory at `into`; n 0 lets them go. 0, or -1 if they are unknown. */
+  _pagesRead(id, offset, into, n) {
+    const l = this.lent.get(id);
+    if (!l) return -1;
+    if (!n) {
+      this.lent.delete(id);
+      return 0;
+    }
+    const { pages, run, pageSize } = l;
+    const u8 = this.u8, end = offset + n;
+    for (let o = offset; o < end;) {
+      const pg = Math.floor(o / pageSize) + 1, within = o - (pg - 1) * pageSize;
+      const take = Math.min(pageSize - within, end - o), at = into + (o - offset);
+      const r = pg < run.length ? run[pg] : -1;
+      if (r < 0) {
+        u8.fill(0, at, at + take);
+      } else {
+        const [first, bytes] = pages[r], from = (pg - first) * pageSize + within;
+        u8.set(bytes.subarray(from, from + take), at);
+      }
+      o += take;
+    }
+    return 0;
   }
 
   /* The recall index as a snapshot (mnemo_index_save): Uint8Array chunks. */

@@ -194,7 +194,8 @@ export class IdbPageStore {
     this.pageCount = 0;
     this._db = db;
     this._closed = false;
-    this._stale = false;
+    this._deleted = false;
+    this._heard = 0;      // the highest version other tabs announced
     this._durability = options.durability || 'strict';
     this._hooks = options.testHooks || null;
     this._compactBytes = options.compactBytes || COMPACT_BYTES;
@@ -206,21 +207,24 @@ export class IdbPageStore {
       // Another tab deletes the bank: let it, and refuse further commits.
       db.close();
       this._closed = true;
-      this._stale = true;
+      this._deleted = true;
     };
     if (typeof BroadcastChannel !== 'undefined') {
       this._channel = new BroadcastChannel(CHANNEL_PREFIX + bank);
       this._channel.onmessage = (ev) => {
         const v = ev.data && ev.data.version;
-        if (typeof v === 'number' && v !== this.version) this._stale = true;
+        if (typeof v === 'number' && v > this._heard) this._heard = v;
       };
     }
   }
 
   /* True once another tab has announced a commit this tab has not loaded.
-   * A hint, free to read before every call; storedVersion() is the truth. */
+   * A hint, free to read before every call; storedVersion() is the truth.
+   * Versions only grow, so an announcement that arrives while a load reads
+   * (the commit may or may not be in what it read) is judged against the
+   * version the load ends with: none is lost, and none counts twice. */
   get stale() {
-    return this._stale;
+    return this._deleted || this._heard > this.version;
   }
 
   /* The version stored now (one small read). */
@@ -285,7 +289,6 @@ export class IdbPageStore {
     this.pageSize = pageSize;
     this.pageCount = pageCount;
     this._state = state;
-    this._stale = false;
     return { version: state.version, pageSize, pageCount, pages };
   }
 
@@ -456,7 +459,7 @@ export class IdbPageStore {
 
   _checkOpen(what) {
     if (this._closed)
-      throw new MnemoError('MNEMO_EMISUSE', `${what} bank "${this.bank}": its page store is closed${this._stale ? ' (the bank was deleted by another tab)' : ''}`);
+      throw new MnemoError('MNEMO_EMISUSE', `${what} bank "${this.bank}": its page store is closed${this._deleted ? ' (the bank was deleted by another tab)' : ''}`);
   }
 }
 

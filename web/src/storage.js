@@ -51,8 +51,10 @@
  *                          refuses one of another embedder).
  *   }
  *
- * How a bank uses it (bank.js): open = exclusive(load, mnemo_pages_load,
- * mnemo_open, commit the schema if it was created). Each writing call =
+ * How a bank uses it (bank.js): open = load, lend the pages to the core
+ * (mnemo_pages_lazy: they are kept, unchanged, until the bank closes or has
+ * read them all), mnemo_open; only if that wrote (a new bank, an older
+ * schema): exclusive(load again if storedVersion() != version, commit). Each writing call =
  * exclusive(reload if storedVersion() != version, run the call, commit the
  * dirty pages, mnemo_pages_saved). Each reading call: reload first if
  * `stale`. A failed commit: close the C handle and reopen from the store,

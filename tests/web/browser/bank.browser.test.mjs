@@ -144,6 +144,43 @@ test('two tabs on one bank: each sees the other\'s writes, and concurrent writes
   await b.close();
 });
 
+test('a stored bank opens while another tab holds its write lock, and writes once it is free', { skip }, async () => {
+  const a = page, b = await ctx.newPage();
+  await b.goto(URL_());
+  for (const p of [a, b]) await install(p);
+  await a.evaluate(async () => {
+    const m = await mw.Mnemo.open({ bank: 'busy', storage: 'indexeddb' });
+    await m.retain('The plumber comes on Monday', { infer: false });
+    await m.close();
+  });
+  // Tab b is in the middle of a long write: it holds the bank's lock.
+  await b.evaluate(() => {
+    globalThis.held = new Promise((granted) => {
+      navigator.locks.request('mnemo-bank-lock:busy', () => new Promise((release) => { globalThis.release = release; granted(); }));
+    });
+    return globalThis.held;
+  });
+  const opened = await a.evaluate(async () => {
+    const timeout = new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000));
+    const r = await Promise.race([mw.Mnemo.open({ bank: 'busy', storage: 'indexeddb' }), timeout]);
+    if (typeof r === 'string') return r;
+    globalThis.bank = r;
+    const top = (await r.recall('when does the plumber come?', { limit: 1 })).results.map((x) => x.text);
+    globalThis.writing = r.retain('The electrician comes on Tuesday', { infer: false });
+    return top;
+  });
+  assert.deepEqual(opened, ['The plumber comes on Monday']);
+  await b.evaluate(() => globalThis.release());
+  const after = await a.evaluate(async () => {
+    await writing;
+    const t = await texts(bank);
+    await bank.close();
+    return t;
+  });
+  assert.deepEqual(after, ['The electrician comes on Tuesday', 'The plumber comes on Monday']);
+  await b.close();
+});
+
 test('a commit aborted midway fails the call, keeps the bank as it was, loses nothing', { skip }, async () => {
   await install(page);
   const r = await page.evaluate(async () => {

@@ -420,6 +420,35 @@ test('two tabs: a stale tab cannot overwrite, and locked read-modify-writes lose
   await b.close();
 });
 
+test('a commit announced while a load is reading is not forgotten: the store is stale after it', { skip }, async () => {
+  await install(page);
+  const r = await page.evaluate(async () => {
+    const s = await idb.openIdbStore('announced');
+    await s.commit([[1, pageOf(1024, 1, 0)]], 1, 1024);
+    // Another tab's announcement, sent as this tab starts a load: it lands
+    // while the load's transaction and reads are in flight.
+    const other = new BroadcastChannel('mnemo-bank:announced');
+    const loading = s.load();
+    other.postMessage({ version: 7 });
+    const img = await loading;
+    const t0 = Date.now();
+    while (!s.stale && Date.now() - t0 < 2000) await new Promise((res) => setTimeout(res, 10));
+    const after = { loaded: img.version, stale: s.stale };
+    // A version this tab has already loaded is no news.
+    other.postMessage({ version: 1 });
+    await new Promise((res) => setTimeout(res, 50));
+    const s2 = await idb.openIdbStore('announced');
+    await s2.load();
+    await new Promise((res) => setTimeout(res, 50));
+    other.close();
+    s.close();
+    return { ...after, staleOld: s2.stale };
+  });
+  assert.equal(r.loaded, 1);
+  assert.equal(r.stale, true);
+  assert.equal(r.staleOld, false);
+});
+
 test('bank names that are patterns or paths are refused', { skip }, async () => {
   await install(page);
   const r = await page.evaluate(async () => {
