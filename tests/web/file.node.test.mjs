@@ -225,3 +225,32 @@ test('a stored bank reopens with its recall index from the snapshot beside it, b
   await Mnemo.destroy({ bank: 'snap', storage: file });
   assert.ok(!fs.existsSync(snap), 'destroy removes the snapshot too');
 });
+
+test('the stored pages are lent to the core, not copied in: a bank holds them until it closes, and answers as before', async () => {
+  const file = path.join(tmpdir(), 'lent.mnemo');
+  const w = await Mnemo.open({ bank: 'lent', storage: file });
+  await w.retain({ items: Array.from({ length: 600 }, (_, i) => ({ text: `entry ${i}: the ${i % 2 ? 'red' : 'blue'} kite number ${i * 13} flew over the harbour wall` })) }, { infer: false });
+  await w.retain('My sister lives in Lisbon', { infer: false });
+  const want = (await w.recall('where does my sister live?', { limit: 3 })).results.map((r) => r.text);
+  await w.close();
+  const core = w._core;
+  assert.equal(core.lent.size, 0, 'a closed bank keeps no stored pages');
+  const r = await Mnemo.open({ bank: 'lent', storage: file, warm: false });
+  assert.equal(core.lent.size, 1, 'the open bank borrows its stored pages');
+  assert.deepEqual((await r.recall('where does my sister live?', { limit: 3 })).results.map((x) => x.text), want);
+  assert.equal((await r.stats()).memories, 601);
+  await r.retain('I keep bees', { infer: false });
+  await r.close();
+  assert.equal(core.lent.size, 0);
+  // A file that fails to open lets go of its pages too.
+  const bad = path.join(tmpdir(), 'bad.mnemo');
+  const junk = Buffer.alloc(8192, 7);
+  junk.write('SQLite format 3\0', 0, 'latin1');
+  junk.writeUInt16BE(4096, 16);
+  fs.writeFileSync(bad, junk);
+  await assert.rejects(Mnemo.open({ bank: 'bad', storage: bad }), (e) => e.code === 'MNEMO_ECORRUPT');
+  assert.equal(core.lent.size, 0);
+  const again = await Mnemo.open({ bank: 'lent', storage: file });
+  assert.equal((await again.stats()).memories, 602);
+  await again.close();
+});
