@@ -231,8 +231,8 @@ export class Mnemo {
 
   /* ---- page-bank plumbing ----------------------------------------------- */
 
-  /* Loads the stored pages (or the given snapshot of them) into a fresh
-   * image and opens it; then readies its recall index, unless told not to. */
+  /* Lends the stored pages (or the given snapshot of them) to a fresh image
+   * and opens it; then readies its recall index, unless told not to. */
   async _load(given = null, warm = true) {
     const core = this._core;
     const snap = given || (await this._store.load());
