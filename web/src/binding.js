@@ -321,7 +321,7 @@ export class Core {
     const [np] = this.alloc(name);
     try {
       const rc = this.M._mnemo__wasm_pages_lazy(np, count, pageSize, id);
-      if (rc) throw new MnemoError(this.byCode.get(rc) || 'MNEMO_EINTERNAL', `bank image "${name}" cannot take its ${count} pages of ${pageSize} bytes (${this.byCode.get(rc)})`);
+      if (rc) throw new MnemoError(this.codeName(rc), `bank image "${name}" cannot take its ${count} pages of ${pageSize} bytes: ${this.errstr(rc)}`);
     } catch (e) {
       this.lent.delete(id);   // a failed lend never calls back
       throw e;
