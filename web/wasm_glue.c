@@ -79,8 +79,19 @@ int mnemo__wasm_export(mnemo *db, char **out, size_t *len) {
 EM_JS(int, pages_read_js, (int lender, double offset, void *into, size_t n),
       { return Module.pagesRead(lender, offset, into >>> 0, n >>> 0); })
 
+/* The same read when pagesRead answered 1: those bytes are still in the
+** browser's storage (an IndexedDB Blob). binding.js imports this one as a
+** WebAssembly.Suspending function: the call into the module that needs the
+** page (made through WebAssembly.promising) waits here, off the event loop,
+** until the bytes arrive, and SQLite never knows. */
+EM_JS(int, pages_wait_js, (int lender, double offset, void *into, size_t n),
+      { return Module.pagesWait(lender, offset, into >>> 0, n >>> 0); })
+
 static int pages_read(void *ctx, int64_t offset, void *into, size_t n) {
-    return pages_read_js((int)(intptr_t)ctx, (double)offset, into, n);
+    int lender = (int)(intptr_t)ctx;
+    int rc = pages_read_js(lender, (double)offset, into, n);
+    if (rc == 1) rc = pages_wait_js(lender, (double)offset, into, n);
+    return rc;
 }
 
 int mnemo__wasm_pages_lazy(const char *name, uint32_t pages, uint32_t page_size, int lender) {

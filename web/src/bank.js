@@ -92,16 +92,39 @@ const SAVE_LATER_MS = 2000;
 /* Opens a bank's store and starts reading its pages; resolves to {store,
  * snap}, snap being the pages or the Error reading them (the lock-holding
  * load then tries again and reports). Rejects only if the store does not
- * open. */
+ * open. `lazy`: a store may answer pages that are still in storage as Blobs
+ * (idb.js); _load reads them first if the module cannot wait for them. */
 async function prefetch(backend, bank, options) {
   const store = await backend.open(bank, options);
   let snap;
   try {
-    snap = await store.load();
+    snap = await store.load({ lazy: true });
   } catch (e) {
     snap = e instanceof Error ? e : new Error(String(e));
   }
   return { store, snap };
+}
+
+/* Runs fn as a background task. Browsers: scheduler.postTask (setTimeout(0)
+ * is clamped to 4 ms once nested, which would add seconds to a big bank's
+ * warm-up in steps). */
+function background(fn) {
+  if (typeof scheduler !== 'undefined' && typeof scheduler.postTask === 'function') {
+    scheduler.postTask(fn, { priority: 'background' }).catch(() => {});
+    return;
+  }
+  setTimeout(fn, 0);
+}
+
+/* A snapshot's pages with any Blob read into bytes: for a module that
+ * cannot wait for a page (no JSPI), every byte is read before the open. */
+async function readBlobs(pages) {
+  try {
+    return await Promise.all(pages.map(async ([pgno, src]) =>
+      [pgno, typeof Blob !== 'undefined' && src instanceof Blob ? new Uint8Array(await src.arrayBuffer()) : src]));
+  } catch (e) {
+    throw asMnemoError(e, 'MNEMO_EIO', 'reading the stored pages failed: ');
+  }
 }
 
 export class Mnemo {
@@ -113,6 +136,7 @@ export class Mnemo {
     this._db = 0;
     this._store = init.store || null;
     this._image = init.image || null;
+    this._lend = 0;         // the core's lender id of the stored pages (pages_fill)
     this._openOptions = init.openOptions;
     this._llm = init.llm;
     this._embedder = init.embedder;
@@ -177,7 +201,7 @@ export class Mnemo {
     const init = { bank, llm, embedder, openOptions, warm: options.warm };
     if (!backend) {
       const m = new Mnemo(core, { ...init, storageKind: 'memory' });
-      m._db = core.open(':memory:', openOptions);
+      m._db = await core.open(':memory:', openOptions);
       return m;
     }
     const { store, snap } = await opening;
@@ -194,14 +218,14 @@ export class Mnemo {
       if (!read || (!openOptions.readonly && m._changed())) {
         await store.exclusive(async () => {
           if (!read || (await store.storedVersion()) !== read.version) {
-            m._dropHandle();
+            await m._dropHandle();
             await m._load(null, false);
           }
           if (!openOptions.readonly) await m._commit();
         });
       }
     } catch (e) {
-      m._dropHandle();
+      await m._dropHandle();
       try { store.close(); } catch { /* already closed */ }
       throw asMnemoError(e, 'MNEMO_EIO');
     }
@@ -232,20 +256,25 @@ export class Mnemo {
   /* ---- page-bank plumbing ----------------------------------------------- */
 
   /* Lends the stored pages (or the given snapshot of them) to a fresh image
-   * and opens it; then readies its recall index, unless told not to. */
+   * and opens it; then readies its recall index, unless told not to. Pages
+   * still in storage (Blobs) are read by the calls that need them, and all
+   * of them once the index is ready, in the background (_warmSoon,
+   * pages_fill): reads after that come from memory; a commit waits for it. */
   async _load(given = null, warm = true) {
     const core = this._core;
-    const snap = given || (await this._store.load());
+    const snap = given || (await this._store.load({ lazy: true }));
+    const pages = core.suspends ? snap.pages : await readBlobs(snap.pages);
     const image = `${++imageSeq}:${this.bank}`;
-    if (snap.pages.length) core.pages_load(image, snap.pageSize, snap.pages);
+    const lend = pages.length ? core.pages_load(image, snap.pageSize, pages) : 0;
     try {
-      this._db = core.open(image, { ...this._openOptions, storage: 'pages' });
+      this._db = await core.open(image, { ...this._openOptions, storage: 'pages' });
     } catch (e) {
       core.pages_drop(image);
       throw e;
     }
     this._image = image;
-    this._created = !snap.pages.length;   // a new bank: nothing stored yet
+    this._lend = lend;
+    this._created = !pages.length;   // a new bank: nothing stored yet
     if (warm) this._warmSoon();
   }
 
@@ -268,10 +297,19 @@ export class Mnemo {
    * recall will report).
    */
   _warmSoon() {
-    if (!this._warm) return;   // warmed stays the constructor's settled promise
     const db = this._db, store = this._store;
-    let finish;
-    this.warmed = new Promise((r) => { finish = r; });
+    // Then the pages still in storage, behind the index and the first
+    // calls: those wait for a page at most, not for the whole bank.
+    const fill = () => background(() => {
+      if (this._db === db && this._lend) this._core.pages_fill(this._lend).catch(() => {});   // _commit retries, and reports
+    });
+    if (!this._warm) return fill();   // warmed stays the constructor's settled promise
+    let settle;
+    this.warmed = new Promise((r) => { settle = r; });
+    const finish = (how) => {
+      settle(how);
+      fill();
+    };
     const ready = (how) => {
       this._indexReady = db;
       finish(how);
@@ -280,43 +318,36 @@ export class Mnemo {
       if (this._closed || this._db !== db) return finish('stopped'); // closed, or reloaded (that load warms itself)
       this._serial(() => (this._db === db ? this._core.warm(db, WARM_STEP) : true))
         .then((done) => {
-          if (!done) return later();
+          if (!done) return background(tick);
           ready('built');
           this._saveIndex(false);
         }, () => finish('stopped'));
     };
-    const later = () => {
-      // Browsers: a background task (setTimeout(0) is clamped to 4 ms once
-      // nested, which would add seconds to a big bank's warm-up).
-      if (typeof scheduler !== 'undefined' && typeof scheduler.postTask === 'function') {
-        scheduler.postTask(tick, { priority: 'background' }).catch(() => {});
-        return;
-      }
-      setTimeout(tick, 0);
+    // The store's snapshot of the index, if it keeps one; else build it.
+    const fromSnapshot = () => {
+      if (!store || typeof store.loadIndex !== 'function') return tick();
+      // In the queue, so a recall waits for this read rather than building.
+      this._serial(async () => {
+        const chunks = await store.loadIndex();
+        return !!chunks && this._db === db && this._core.index_load(db, chunks);
+      }).then((used) => {
+        if (!used) return tick();
+        ready('snapshot');
+        if (used === 1) {
+          this._snapshotAt = this._commits;
+          return;
+        }
+        // Brought up to date: save that state, a little later, so that calls
+        // made right after opening do not queue behind copying the index out
+        // (about 40 ms per 100k memories). close() saves it sooner.
+        const t = setTimeout(() => this._saveIndex(false), SAVE_LATER_MS);
+        if (typeof t === 'object' && typeof t.unref === 'function') t.unref();   // Node: not a reason to stay alive
+      }, tick);   // an unreadable or damaged snapshot: build instead
     };
-    if (this._created) {
-      try {
-        if (this._core.warm(db, WARM_STEP)) return ready('built');
-      } catch { /* the next recall reports it */ }
-    }
-    if (!store || typeof store.loadIndex !== 'function') return tick();
-    // In the queue, so a recall waits for this read rather than building.
-    this._serial(async () => {
-      const chunks = await store.loadIndex();
-      return !!chunks && this._db === db && this._core.index_load(db, chunks);
-    }).then((used) => {
-      if (!used) return tick();
-      ready('snapshot');
-      if (used === 1) {
-        this._snapshotAt = this._commits;
-        return;
-      }
-      // Brought up to date: save that state, a little later, so that calls
-      // made right after opening do not queue behind copying the index out
-      // (about 40 ms per 100k memories). close() saves it sooner.
-      const t = setTimeout(() => this._saveIndex(false), SAVE_LATER_MS);
-      if (typeof t === 'object' && typeof t.unref === 'function') t.unref();   // Node: not a reason to stay alive
-    }, tick);   // an unreadable or damaged snapshot: build instead
+    if (!this._created) return fromSnapshot();
+    // First in the queue: a new bank's index is complete before any call.
+    this._serial(() => (this._db === db ? this._core.warm(db, WARM_STEP) : false))
+      .then((done) => (done ? ready('built') : fromSnapshot()), fromSnapshot);
   }
 
   /* Saves the recall index as the store's snapshot, as of now. In the
@@ -330,21 +361,23 @@ export class Mnemo {
     return this._serial(async () => {
       if (this._db !== db || this._indexReady !== db) return;
       const at = this._commits;
-      const saving = store.saveIndex(this._core.index_save(db))
+      const saving = store.saveIndex(await this._core.index_save(db))
         .then(() => { this._snapshotAt = at; }, () => {});
       this._saving = saving;   // close() lets it land before the store closes
       if (wait) await saving;
     }).catch(() => {});
   }
 
-  _dropHandle() {
-    if (this._db) this._core.close(this._db); // frees the image too
+  async _dropHandle() {
+    const db = this._db;
     this._db = 0;
+    this._lend = 0;
+    if (db) await this._core.close(db); // frees the image too
   }
 
   /* Closes the handle and opens again from the store: memory = what is stored. */
   async _reload() {
-    this._dropHandle();
+    await this._dropHandle();
     await this._load();
   }
 
@@ -362,13 +395,16 @@ export class Mnemo {
     if (!pages.length && count === this._store.pageCount) return;
     try {
       const db = this._db;
+      // A compaction reads pages outside any call (readPage): they must all
+      // be in memory by now. The background read started at open.
+      if (this._lend) await core.pages_fill(this._lend);
       await this._store.commit(pages, count, core.pages_size(db), (pgno) => core.pages_page(db, pgno));
     } catch (e) {
       let why = '';
       try {
         await this._reload();
       } catch (re) {
-        this._dropHandle();
+        await this._dropHandle();
         why = `; reopening it failed too (${re.message}), the bank is closed`;
         this._closed = true;
       }
@@ -430,7 +466,7 @@ export class Mnemo {
   async _runJob(start, { signal, onProgress } = {}) {
     throwIfAborted(signal);
     const core = this._core;
-    const job = start();
+    const job = await start();
     try {
       let step = 0;
       while (core.job_pending(job)) {
@@ -441,7 +477,7 @@ export class Mnemo {
         if (onProgress) onProgress({ phase: 'request', step, type: req.type });
         if (!provider) {
           const what = req.type === 'chat' ? 'no llm configured' : req.type === 'embeddings' ? 'no embedder configured' : `unknown request type "${req.type}"`;
-          core.job_fail(job, 'MNEMO_EHOST', what);
+          await core.job_fail(job, 'MNEMO_EHOST', what);
           continue;
         }
         let resp;
@@ -451,11 +487,11 @@ export class Mnemo {
           throwIfAborted(signal);
           const status = e && e.status;
           const code = req.type === 'chat' && REFUSED.has(status) ? 'MNEMO_EINVAL' : 'MNEMO_EHOST';
-          core.job_fail(job, code, (e && e.message) || String(e));
+          await core.job_fail(job, code, (e && e.message) || String(e));
           continue;
         }
         throwIfAborted(signal);
-        core.job_resume(job, typeof resp === 'string' ? resp : JSON.stringify(resp));
+        await core.job_resume(job, typeof resp === 'string' ? resp : JSON.stringify(resp));
       }
       const rc = core.job_status(job);
       if (rc !== 0) throw new MnemoError(core.codeName(rc), core.job_errmsg(job) || core.errstr(rc));
@@ -463,7 +499,7 @@ export class Mnemo {
       if (onProgress) onProgress({ phase: 'done', step });
       return result;
     } finally {
-      core.job_free(job);
+      await core.job_free(job);
     }
   }
 
@@ -484,9 +520,9 @@ export class Mnemo {
   /* One memory, or null if there is none with that id. */
   get(id) {
     checkId(id);
-    return this._read(() => {
+    return this._read(async () => {
       try {
-        return this._core.get(this._db, id);
+        return await this._core.get(this._db, id);
       } catch (e) {
         if (e.code === 'MNEMO_ENOTFOUND') return null;
         throw e;
@@ -501,8 +537,8 @@ export class Mnemo {
     if (options.cursor != null) o.cursor = options.cursor;
     if (options.filter !== undefined) o.filter = options.filter;
     if (options.includeInvalid !== undefined) o.include_invalid = options.includeInvalid;
-    return this._read(() => {
-      const r = this._core.list(this._db, o);
+    return this._read(async () => {
+      const r = await this._core.list(this._db, o);
       return { memories: r.memories, nextCursor: r.next_cursor ?? null };
     });
   }
@@ -520,18 +556,18 @@ export class Mnemo {
   /* Deletes one memory; MNEMO_ENOTFOUND if there is none. */
   delete(id) {
     checkId(id);
-    return this._write(() => { this._core.delete(this._db, id); });
+    return this._write(() => this._core.delete(this._db, id));
   }
 
   /* Forgets everything in the bank (it stays usable). */
   deleteAll() {
-    return this._write(() => { this._core.delete_all(this._db); });
+    return this._write(() => this._core.delete_all(this._db));
   }
 
   /* The memory's change history, oldest first. */
   history(id) {
     checkId(id);
-    return this._read(() => this._core.history(this._db, id).history);
+    return this._read(async () => (await this._core.history(this._db, id)).history);
   }
 
   stats() {
@@ -563,13 +599,13 @@ export class Mnemo {
       const total = lines.length;
       const core = this._core;
       const intoScratch = !this._store;
-      const target = intoScratch ? core.open(':memory:', { seed: 1 }) : this._db;
+      const target = intoScratch ? await core.open(':memory:', { seed: 1 }) : this._db;
       let imported = 0;
       try {
         for (let i = 0; i < total; i += size) {
           throwIfAborted(signal);
           try {
-            imported += core.import(target, lines.slice(i, i + size).join('\n')).imported;
+            imported += (await core.import(target, lines.slice(i, i + size).join('\n'))).imported;
           } catch (e) {
             // Line numbers in the message are per chunk: make them absolute.
             e.message = e.message.replace(/line (\d+)/, (_, n) => `line ${Number(n) + i}`);
@@ -583,7 +619,7 @@ export class Mnemo {
         if (!intoScratch) await this._reload(); // undo the chunks already in memory
         throw e;
       } finally {
-        if (intoScratch) core.close(target);
+        if (intoScratch) await core.close(target);
       }
       return intoScratch ? core.import(this._db, jsonl) : { imported };
     });
@@ -619,7 +655,7 @@ export class Mnemo {
     const done = this._queue.then(async () => {
       if (this._closed && !this._db) return;
       this._closed = true;
-      this._dropHandle();
+      await this._dropHandle();
       await this._saving;   // a background snapshot save still writing
       if (this._store) this._store.close();
     });

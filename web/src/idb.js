@@ -40,7 +40,10 @@
  *   resolved write survives a browser crash.
  * - Opening reads the three stores in one readonly transaction (getAll), the
  *   Blobs' bytes after it, and applies the deltas in commit order over the
- *   base; every read after that comes from memory.
+ *   base; every read after that comes from memory. Where the module can
+ *   wait for a page (JSPI, binding.js), the base Blobs are lent unread
+ *   instead: SQLite's first reads fetch 64 KB windows of them, and the rest
+ *   is read whole right after the open.
  * - `version` counts commits. Each commit checks, inside its own transaction,
  *   that the stored version is the one this tab loaded, and writes version + 1.
  *   So a write based on stale pages can never land (no lost update), whatever
@@ -239,8 +242,11 @@ export class IdbPageStore {
   /* Reads every stored page in one transaction. Returns {version, pageSize,
    * pageCount, pages: [[pgno, Uint8Array], ...]}: the base chunks, then the
    * deltas' pages in commit order (a later entry overwrites an earlier one);
-   * the arrays are the caller's (hand them to mnemo_pages_load in order). */
-  async load() {
+   * the arrays are the caller's (hand them to mnemo_pages_load in order).
+   * With {lazy: true} a base chunk comes as its Blob, unread: the caller
+   * reads what it needs (a Blob from IndexedDB stays readable, as it was,
+   * after a later commit replaces or deletes its record). */
+  async load({ lazy = false } = {}) {
     this._checkOpen('loading');
     const tx = this._db.transaction([BASE, DELTA, META], 'readonly');
     const st = tx.objectStore(META).get(STATE);
@@ -253,7 +259,7 @@ export class IdbPageStore {
     let buffers, deltaData;
     try {
       [buffers, deltaData] = await Promise.all([
-        Promise.all(bases.result.map((b) => b.arrayBuffer())),
+        lazy ? bases.result : Promise.all(bases.result.map((b) => b.arrayBuffer())),
         Promise.all(deltas.result.map((d) => (d.data instanceof Blob ? d.data.arrayBuffer().then((b) => new Uint8Array(b)) : d.data))),
       ]);
     } catch (e) {
@@ -265,11 +271,11 @@ export class IdbPageStore {
     if (pageCount) {
       const ppc = state.chunkPages || pagesPerChunk(pageSize, this._baseBytes);
       buffers.forEach((buf, i) => {
-        const first = baseKeys.result[i] * ppc + 1;
+        const first = baseKeys.result[i] * ppc + 1, size = lazy ? buf.size : buf.byteLength;
         if (first > pageCount) return;   // past a shrink not compacted yet
-        if (first !== covered + 1 || buf.byteLength % pageSize) throw corrupt(`base chunk ${baseKeys.result[i]} does not follow page ${covered}`);
-        const n = Math.min(buf.byteLength / pageSize, pageCount - first + 1);
-        if (n > 0) pages.push([first, new Uint8Array(buf, 0, n * pageSize)]);
+        if (first !== covered + 1 || size % pageSize) throw corrupt(`base chunk ${baseKeys.result[i]} does not follow page ${covered}`);
+        const n = Math.min(size / pageSize, pageCount - first + 1);
+        if (n > 0) pages.push([first, lazy ? (n * pageSize === size ? buf : buf.slice(0, n * pageSize)) : new Uint8Array(buf, 0, n * pageSize)]);
         covered = first - 1 + Math.max(n, 0);
       });
       // Every page past the base must come from some delta.

@@ -19,11 +19,13 @@
  *                          another tab/process has committed a version this
  *                          store has not loaded (a hint; storedVersion() is
  *                          the truth). May be a getter.
- *     async load() -> {version, pageSize, pageCount, pages},
+ *     async load({lazy}) -> {version, pageSize, pageCount, pages},
  *                          every stored page; `pages` is an array of
  *                          [pgno, Uint8Array] (1-based pgno; the bytes may hold
  *                          several whole consecutive pages starting at pgno).
- *                          Sets store.version.
+ *                          With lazy true the bytes may also be a Blob, read
+ *                          only where a page is needed: it must stay readable,
+ *                          unchanged, after later commits. Sets store.version.
  *     async storedVersion() -> number,   the version stored now
  *     async commit(pages, pageCount, pageSize, readPage),
  *                          `pages`: [pgno, Uint8Array of one page] (copies the

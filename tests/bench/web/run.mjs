@@ -137,6 +137,7 @@ async function chromiumRuns(jobs) {
           ctx = await launch(profile);
           const page = ctx.pages()[0] || (await ctx.newPage());
           page.setDefaultTimeout(0);
+          page.on('console', (m) => { if (process.env.MNEMO_BENCH_VERBOSE) log(`[page] ${m.text()}`); });
           await page.goto(`${server.url}/bench/page.html`);
           await page.waitForFunction(() => globalThis.benchReady === true);
           return page;
@@ -162,10 +163,14 @@ async function chromiumRuns(jobs) {
             const floors = [];
             for (let i = 0; i < FLOOR_RESTARTS; i++) {
               await ctx.close();
-              floors.push((await (await fresh()).evaluate((e) => globalThis.runOpen(e, 'floor', 10000), engine)).floorMs);
+              floors.push(await (await fresh()).evaluate((e) => globalThis.runOpen(e, 'floor', 10000), engine));
             }
-            floors.sort((a, b) => a - b);
-            Object.assign(res[`open/${engine}`], { floorMs: floors[floors.length >> 1], floorMinMs: floors[0], floorMaxMs: floors[floors.length - 1] });
+            const mid = (k) => {
+              const v = floors.map((x) => x[k]).sort((a, b) => a - b);
+              return [v[v.length >> 1], v[0], v[v.length - 1]];
+            };
+            const [floorMs, floorMinMs, floorMaxMs] = mid('floorMs'), [floorReadMs, floorReadMinMs, floorReadMaxMs] = mid('readMs');
+            Object.assign(res[`open/${engine}`], { floorMs, floorMinMs, floorMaxMs, floorReadMs, floorReadMinMs, floorReadMaxMs });
             await ctx.close();
             const c = await (await fresh()).evaluate((e) => globalThis.runOpen(e, 'catchup', 10000), engine);
             Object.assign(res[`open/${engine}`], c);
@@ -286,15 +291,20 @@ async function main() {
       for (const e of jobs.open) {
         const r = cr[`open/${e}`];
         if (r.error) { console.log(`  ${pad(e, 8)} failed: ${r.error}`); continue; }
+        const waits = (w) => (w && w.count ? `waited for ${w.count} read${w.count > 1 ? 's' : ''} of pages still in IndexedDB, ${ms(w.ms)} ms in all` : 'read no page from IndexedDB');
+        const sp = ' '.repeat(11);
         const extra = e === 'mnemo'
-          ? ` (the module started before, once per page: ${ms(r.moduleMs)} ms; ${r.memories} memories, ${r.pages} pages x ${r.pageSize} B in ${r.entries} stored entries; then the recall index, ` +
-            `${f(r.indexMB, 1)} MB, ${r.warmedBy === 'snapshot' ? 'read from its snapshot' : `${r.warmedBy} in idle-time steps`}: ready ${ms(r.warmedMs)} ms later, first recall then ${ms(r.firstRecallMs)} ms; ` +
-            `without warming, the first recall builds it at once: ${ms(r.buildRecallMs)} ms; after a write by a handle that saved no snapshot, ` +
-            `${r.caughtUpBy === 'snapshot' ? 'the snapshot brought up to date' : `the index ${r.caughtUpBy}`} in ${ms(r.caughtUpMs)} ms; the IndexedDB read alone: ${ms(r.floorMs)} ms as the first thing after a restart ` +
-            `(median of ${FLOOR_RESTARTS}, ${ms(r.floorMinMs)}-${ms(r.floorMaxMs)}), ${ms(r.loadMs)} ms once read before)`
+          ? `; the module started before (once per page): ${ms(r.moduleMs)} ms\n` +
+            `${sp}${r.memories} memories, ${r.pages} pages x ${r.pageSize} B in ${r.entries} stored entries; pages lent unread: ${r.suspends ? 'yes (JSPI)' : 'no'}; the open ${waits(r.openWaits)}\n` +
+            `${sp}then the recall index, ${f(r.indexMB, 1)} MB, ${r.warmedBy === 'snapshot' ? 'read from its snapshot' : `${r.warmedBy} in idle-time steps`}: ready ${ms(r.warmedMs)} ms later; ` +
+            `the first recall then ${ms(r.firstRecallMs)} ms (it ${waits(r.recallWaits)})\n` +
+            `${sp}without warming, the first recall builds the index at once: ${ms(r.buildRecallMs)} ms; after a write by a handle that saved no snapshot, ` +
+            `${r.caughtUpBy === 'snapshot' ? 'the snapshot brought up to date' : `the index ${r.caughtUpBy}`} in ${ms(r.caughtUpMs)} ms\n` +
+            `${sp}IndexedDB alone, the first thing after a restart (median of ${FLOOR_RESTARTS}): its open and the transaction that lists the stored pages ${ms(r.floorMs)} ms ` +
+            `(${ms(r.floorMinMs)}-${ms(r.floorMaxMs)}); then reading every stored byte: ${ms(r.floorReadMs)} ms (${ms(r.floorReadMinMs)}-${ms(r.floorReadMaxMs)}); every byte once read before: ${ms(r.loadMs)} ms`
           : ` (until the first query answered; ${r.memories} rows)`;
         const ratio = e !== 'mnemo' && m && !m.error ? `   mnemo opens ${f(r.openMs / (m.openMs + m.moduleMs), 1)}x faster (module start included)` : '';
-        console.log(`  ${pad(e, 8)} open ${ms(r.openMs)} ms, median of ${r.runs} restarts (${ms(r.minMs)}-${ms(r.maxMs)})${extra}${ratio}`);
+        console.log(`  ${pad(e, 8)} open ${ms(r.openMs)} ms, median of ${r.runs} restarts (${ms(r.minMs)}-${ms(r.maxMs)})${ratio}${extra}`);
       }
       if (m && !m.error) console.log(`  Mnemo's target: 10k bank opened from IndexedDB in <= 50 ms: ${m.openMs <= 50 ? 'met' : 'MISSED'}.`);
     }
