@@ -79,7 +79,8 @@ export interface PageStore {
   version: number;
   pageCount: number;
   readonly stale: boolean;
-  load(): Promise<{ version: number; pageSize: number; pageCount: number; pages: Array<[number, Uint8Array]> }>;
+  /** With `lazy`, a chunk may be a Blob, read only where a page is needed (it must stay readable, unchanged, after later commits). */
+  load(options?: { lazy?: boolean }): Promise<{ version: number; pageSize: number; pageCount: number; pages: Array<[number, Uint8Array | Blob]> }>;
   storedVersion(): Promise<number>;
   commit(pages: Array<[number, Uint8Array]>, pageCount: number, pageSize: number): Promise<void>;
   exclusive<T>(fn: () => Promise<T>): Promise<T>;

@@ -49,6 +49,67 @@ test('stored pages that do not make an image are refused before anything is copi
   core.pages_drop('bad-size');
 });
 
+/* A page store in memory that answers lazy loads with Blobs, as idb.js does. */
+function blobBackend() {
+  const banks = new Map();
+  return {
+    kind: 'blobs',
+    lazyLoads: 0,
+    async open(bank) {
+      const backend = this;
+      if (!banks.has(bank)) banks.set(bank, { version: 0, pageSize: 0, pageCount: 0, pages: new Map() });
+      const b = banks.get(bank);
+      return {
+        version: 0,
+        pageCount: 0,
+        stale: false,
+        async load({ lazy = false } = {}) {
+          if (lazy) backend.lazyLoads++;
+          this.version = b.version;
+          this.pageCount = b.pageCount;
+          const pages = [...b.pages].sort((x, y) => x[0] - y[0]).map(([pg, bytes]) => [pg, lazy ? new Blob([bytes]) : bytes.slice()]);
+          return { version: b.version, pageSize: b.pageSize, pageCount: b.pageCount, pages };
+        },
+        async storedVersion() {
+          return b.version;
+        },
+        async commit(pages, pageCount, pageSize) {
+          for (const [pg, bytes] of pages) b.pages.set(pg, bytes.slice());
+          for (const pg of [...b.pages.keys()]) if (pg > pageCount) b.pages.delete(pg);
+          Object.assign(b, { version: b.version + 1, pageCount, pageSize });
+          this.version = b.version;
+          this.pageCount = pageCount;
+        },
+        exclusive: (fn) => fn(),
+        close() {},
+      };
+    },
+    async destroy(bank) {
+      banks.delete(bank);
+    },
+  };
+}
+
+test('a store may answer pages as Blobs: a module that cannot wait for them (no JSPI) reads them whole first', async () => {
+  await Mnemo.errorCodes();   // loads the module the Node way
+  const core = await loadCore();
+  const storage = blobBackend();
+  const w = await Mnemo.open({ bank: 'blobs', storage });
+  await w.retain({ items: Array.from({ length: 300 }, (_, i) => ({ text: `entry ${i} about the ${i % 2 ? 'red' : 'blue'} kite` })) }, { infer: false });
+  await w.retain('My sister lives in Lisbon', { infer: false });
+  await w.close();
+  const r = await Mnemo.open({ bank: 'blobs', storage });
+  assert.ok(storage.lazyLoads >= 2, 'the bank asks for a lazy load');
+  assert.equal((await r.recall('where does my sister live?', { limit: 1 })).results[0].text, 'My sister lives in Lisbon');
+  assert.equal((await r.stats()).memories, 301);
+  await r.close();
+  if (!core.suspends) {
+    // The binding itself refuses Blobs it could not wait for.
+    assert.throws(() => core.pages_load('blob-pages', 4096, [[1, new Blob([new Uint8Array(4096)])]]), isCode('MNEMO_EINVAL'));
+    assert.equal(core.lent.size, 0);
+  }
+});
+
 test('retain stores text, messages and items; results name what was added', async () => {
   await withBank(async (bank) => {
     const a = await bank.retain('I prefer dark mode', { metadata: { topic: 'ui' }, timestamp: new Date('2024-05-01T10:00:00Z') });

@@ -181,6 +181,99 @@ test('a stored bank opens while another tab holds its write lock, and writes onc
   await b.close();
 });
 
+test('a stored bank opens reading only the pages it needs, answers as if read whole, and reads the rest in the background', { skip }, async () => {
+  await install(page);
+  const want = await page.evaluate(async () => {
+    const b = await mw.Mnemo.open({ bank: 'lazy', storage: 'indexeddb' });
+    const items = Array.from({ length: 1500 }, (_, i) => ({ text: `log entry ${i}: the ${['red', 'green', 'blue'][i % 3]} kite number ${i * 7} flew over the harbour wall ${'and circled the lighthouse twice '.repeat(8)}` }));
+    await b.retain({ items }, { infer: false });
+    await b.retain('My sister Ana lives in Lisbon', { infer: false });
+    const top = (await b.recall('where does my sister live?', { limit: 3 })).results.map((r) => r.text);
+    await b.close();
+    return top;
+  });
+  await page.reload();   // a fresh module: nothing of the bank in memory
+  await install(page);
+  const r = await page.evaluate(async () => {
+    const b = await mw.Mnemo.open({ bank: 'lazy', storage: 'indexeddb' });
+    const core = b._core, lent = core.lent.get(b._lend);
+    const windows = () => lent.windows.reduce((n, w) => n + (w ? w.size : 0), 0);
+    const total = lent.windows.reduce((n, w, i) => n + (w ? Math.ceil(lent.pages[i][1].size / 65536) : 0), 0);
+    const atOpen = { read: windows(), waits: core.waits.count };
+    await b.warmed;
+    const top = (await b.recall('where does my sister live?', { limit: 3 })).results.map((x) => x.text);
+    const afterRecall = windows();
+    await core.pages_fill(b._lend);
+    const filled = windows(), waits = core.waits.count;
+    const n = (await b.stats()).memories;
+    const waitsAfterFill = core.waits.count - waits;
+    await b.retain('I keep bees on the roof', { infer: false });   // commits (compaction reads every page)
+    await b.close();
+    const again = await mw.Mnemo.open({ bank: 'lazy', storage: 'indexeddb' });
+    const bees = (await again.recall('what do I keep on the roof?', { limit: 1 })).results[0].text;
+    const m = (await again.stats()).memories;
+    await again.close();
+    return { suspends: core.suspends, total, atOpen, top, afterRecall, filled, waitsAfterFill, n, m, bees };
+  });
+  assert.equal(r.suspends, true, 'Chromium has JSPI: the pages are lent unread');
+  assert.ok(r.total >= 10, `the bank spans ${r.total} windows of 64 KB`);
+  // Page 1 changes with every commit: it may come from a delta, in memory.
+  assert.ok(r.atOpen.read <= 2 && r.atOpen.waits === r.atOpen.read, `the open read ${r.atOpen.read} of ${r.total} windows (${r.atOpen.waits} waits)`);
+  assert.deepEqual(r.top, want);
+  assert.ok(r.afterRecall > r.atOpen.read && r.afterRecall < r.total, `a recall reads the windows it needs (${r.afterRecall} of ${r.total})`);
+  assert.equal(r.filled, r.total, 'pages_fill brings in every window');
+  assert.equal(r.waitsAfterFill, 0);
+  assert.equal(r.n, 1501);
+  assert.equal(r.m, 1502);
+  assert.equal(r.bees, 'I keep bees on the roof');
+});
+
+test('a page that cannot be read from IndexedDB fails the call with MNEMO_EIO; the bank answers once it can', { skip }, async () => {
+  await install(page);
+  await page.evaluate(async () => {
+    // Every commit compacts: the pages are in base Blobs, read lazily.
+    const b = await mw.Mnemo.open({ bank: 'unreadable', storage: 'indexeddb', storageOptions: { compactBytes: 1 } });
+    const items = Array.from({ length: 600 }, (_, i) => ({ text: `note ${i}: ${'a line about the weather and the tides '.repeat(6)}` }));
+    await b.retain({ items }, { infer: false });
+    await b.retain('The spare key is under the blue flowerpot', { infer: false });
+    await b.close();
+  });
+  await page.reload();
+  await install(page);
+  const r = await page.evaluate(async () => {
+    // Blob reads fail while `broken` is set (a storage failure mid-read).
+    const read = Blob.prototype.arrayBuffer;
+    Blob.prototype.arrayBuffer = function () {
+      return globalThis.broken ? Promise.reject(new DOMException('the file is gone', 'NotReadableError')) : read.call(this);
+    };
+    const fail = async (p) => {
+      try {
+        await p;
+        return null;
+      } catch (e) {
+        return { code: e.code, message: e.message };
+      }
+    };
+    globalThis.broken = true;
+    const openErr = await fail(mw.Mnemo.open({ bank: 'unreadable', storage: 'indexeddb', warm: false }));
+    globalThis.broken = false;
+    const b = await mw.Mnemo.open({ bank: 'unreadable', storage: 'indexeddb', warm: false });
+    globalThis.broken = true;
+    const recallErr = await fail(b.recall('where is the spare key?', { limit: 1 }));
+    globalThis.broken = false;
+    const key = (await b.recall('where is the spare key?', { limit: 1 })).results[0].text;
+    await b.retain('The bike lock code is 4711', { infer: false });
+    const n = (await b.stats()).memories;
+    await b.close();
+    Blob.prototype.arrayBuffer = read;
+    return { openErr, recallErr, key, n };
+  });
+  assert.equal(r.openErr && r.openErr.code, 'MNEMO_EIO', JSON.stringify(r.openErr));
+  assert.equal(r.recallErr && r.recallErr.code, 'MNEMO_EIO', JSON.stringify(r.recallErr));
+  assert.equal(r.key, 'The spare key is under the blue flowerpot');
+  assert.equal(r.n, 602);
+});
+
 test('a commit aborted midway fails the call, keeps the bank as it was, loses nothing', { skip }, async () => {
   await install(page);
   const r = await page.evaluate(async () => {

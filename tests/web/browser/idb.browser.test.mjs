@@ -150,6 +150,44 @@ test('commits that touch part of the bank, grow and shrink it keep every other p
   assert.equal(r.compacting.entries, 7 + 2);
 });
 
+test('a lazy load lends the base as Blobs that still read as loaded after another store compacts them away', { skip }, async () => {
+  await install(page);
+  const r = await page.evaluate(async () => {
+    const opts = { baseBytes: 16 * 4096, compactBytes: 8 * 4096, compactCount: 2 };
+    const a = await idb.openIdbStore('lazy-blobs', opts);
+    const mirror = new Map();
+    const all = [];
+    for (let p = 1; p <= 40; p++) all.push([p, pageOf(4096, p, 1)]);
+    await commitWith(a, mirror, all, 40, 4096);
+    const lazy = await a.load({ lazy: true });
+    const kinds = lazy.pages.map(([, b]) => b.constructor.name);
+    // Another store (a tab) rewrites every page: its second commit passes
+    // compactCount and rewrites the base chunks, replacing their records.
+    const b = await idb.openIdbStore('lazy-blobs', opts);
+    const mb = new Map(mirror);
+    await b.load();
+    const next = [];
+    for (let p = 1; p <= 40; p++) next.push([p, pageOf(4096, p, 2)]);
+    await commitWith(b, mb, next, 40, 4096);
+    await commitWith(b, mb, [[1, pageOf(4096, 1, 3)]], 40, 4096);
+    const after = rounds(await b.load());
+    b.close();
+    // The Blobs lent before all that still hold the bytes they were lent with.
+    const read = { ...lazy, pages: await Promise.all(lazy.pages.map(async ([pg, blob]) => [pg, new Uint8Array(await blob.arrayBuffer())])) };
+    a.close();
+    return { kinds, lent: rounds(read), after, version: lazy.version };
+  });
+  assert.deepEqual(r.kinds, ['Blob', 'Blob', 'Blob'], 'three base chunks, lent unread');
+  const ones = {}, later = {};
+  for (let p = 1; p <= 40; p++) {
+    ones[p] = 1;
+    later[p] = p === 1 ? 3 : 2;
+  }
+  assert.equal(r.version, 1);
+  assert.deepEqual(r.lent, ones);
+  assert.deepEqual(r.after, later, 'the other store did compact and rewrite them');
+});
+
 test('a bank stored by the first layout (version 1: 256 KB Uint8Array chunks) opens unchanged, and is converted', { skip }, async () => {
   await install(page);
   const r = await page.evaluate(async () => {
