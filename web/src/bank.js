@@ -396,7 +396,8 @@ export class Mnemo {
     try {
       const db = this._db;
       // A compaction reads pages outside any call (readPage): they must all
-      // be in memory by now. The background read started at open.
+      // be in memory by now (what the background read of _warmSoon has not
+      // brought in yet is read here).
       if (this._lend) await core.pages_fill(this._lend);
       await this._store.commit(pages, count, core.pages_size(db), (pgno) => core.pages_page(db, pgno));
     } catch (e) {
