@@ -112,6 +112,7 @@ export class Core {
     this._busy = false;          // a call holds the module (exclusive)
     this._idle = [];             // resolvers waiting for it to end
     this._suspendable = false;   // a promising call is running in the module
+    this._lazy = 0;              // lenders with pages still in Blobs
     // Calls that waited for a page in storage, and for how long in all (ms).
     this.waits = { count: 0, ms: 0 };
   }
@@ -145,9 +146,12 @@ export class Core {
   }
 
   /* Calls export `name` (one of SUSPENDING), inside exclusive(). Under
-   * JSPI through its promising wrapper, so it may wait for a page. */
+   * JSPI, while some lent pages are still in Blobs, through its promising
+   * wrapper, so it may wait for a page. */
   async call(name, ...args) {
-    if (!this.promising) return this.M['_' + name](...args);
+    // Straight through while no page is left in storage: a promising call
+    // costs a stack switch and a promise, felt at 500 calls per ingest.
+    if (!this.promising || !this._lazy) return this.M['_' + name](...args);
     this._suspendable = true;
     let pending;
     try {
@@ -442,12 +446,15 @@ export class Core {
     const run = new Int32Array(count + 1).fill(-1);
     pages.forEach(([pgno, src], i) => run.fill(i, pgno, pgno + (windows[i] ? src.size : src.length) / pageSize));
     const id = ++this.lendSeq;
-    this.lent.set(id, { pages, run, pageSize, windows, reading, filling: null });
+    const lazy = windows.some(Boolean);
+    this.lent.set(id, { pages, run, pageSize, windows, reading, filling: null, lazy });
+    if (lazy) this._lazy++;
     const [np] = this.alloc(name);
     try {
       const rc = this.M._mnemo__wasm_pages_lazy(np, count, pageSize, id);
       if (rc) throw new MnemoError(this.codeName(rc), `bank image "${name}" cannot take its ${count} pages of ${pageSize} bytes: ${this.errstr(rc)}`);
     } catch (e) {
+      this._settle(this.lent.get(id));
       this.lent.delete(id);   // a failed lend never calls back
       throw e;
     } finally {
@@ -477,12 +484,21 @@ export class Core {
             await this._readSpan(l, r, w, Math.min(w + FILL_WINDOWS - 1, last));
           }
         }
+        this._settle(l);
       })().catch((e) => {
         l.filling = null;
         throw new MnemoError('MNEMO_EIO', `reading the stored pages failed: ${(e && e.message) || e}`, { cause: e });
       });
     }
     return l.filling;
+  }
+
+  /* Lender l has no page left in a Blob (all read, or let go). */
+  _settle(l) {
+    if (l && l.lazy) {
+      l.lazy = false;
+      this._lazy--;
+    }
   }
 
   /* Module.pagesRead: copies [offset, offset + n) of lent pages to wasm
@@ -493,6 +509,7 @@ export class Core {
     const l = this.lent.get(id);
     if (!l) return -1;
     if (!n) {
+      this._settle(l);
       this.lent.delete(id);
       return 0;
     }
