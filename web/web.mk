@@ -52,19 +52,20 @@ TEST_MORE += test-web
 
 web: $(WEB_PKG)/.stamp
 
-$(WEB_DIR)/obj/sqlite3.o: $(DEPS)/sqlite/sqlite3.c
+# Objects depend on this file: a changed flag must not leave old objects.
+$(WEB_DIR)/obj/sqlite3.o: $(DEPS)/sqlite/sqlite3.c web/web.mk
 	@mkdir -p $(@D)
 	$(EM_ENV) $(EMCC) $(WEB_OPT) $(WEB_SQLITE_DEFS) -w -c $< -o $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
-$(WEB_DIR)/obj/cJSON.o: $(DEPS)/cjson/cJSON.c
+$(WEB_DIR)/obj/cJSON.o: $(DEPS)/cjson/cJSON.c web/web.mk
 	@mkdir -p $(@D)
 	$(EM_ENV) $(EMCC) $(WEB_OPT) $(CJSON_DEFS) -w -c $< -o $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
-$(WEB_DIR)/obj/core/%.o: core/%.c $(wildcard core/*.h) include/mnemo.h | deps
+$(WEB_DIR)/obj/core/%.o: core/%.c $(wildcard core/*.h) include/mnemo.h web/web.mk | deps
 	@mkdir -p $(@D)
 	$(EM_ENV) $(EMCC) $(WARN) $(WEB_OPT) $(INC) -c $< -o $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
-$(WEB_DIR)/obj/%.o: web/%.c include/mnemo.h | deps
+$(WEB_DIR)/obj/%.o: web/%.c include/mnemo.h web/web.mk | deps
 	@mkdir -p $(@D)
 	$(EM_ENV) $(EMCC) $(WARN) $(WEB_OPT) $(INC) -c $< -o $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
