@@ -466,14 +466,13 @@ export class Core {
   /* Reads every page of lender `id` still in a Blob into memory, a few
    * windows per read, in order, and only while no call runs in the module:
    * a call that needs a page waits for that window alone, not behind the
-   * whole bank. Resolves when none is left
-   * (at once if none was, or once the core has let go). Afterwards no read
-   * of it waits, so a caller that needs pages outside a call (pages_page)
-   * awaits this first. A failed read rejects, and the next pages_fill tries
-   * again. */
+   * whole bank. Resolves when none is left (at once if none was, or once
+   * the core has let go). Afterwards no read of it waits, so a caller that
+   * needs pages outside a call (pages_page) awaits this first. A failed
+   * read rejects, and the next pages_fill tries again. */
   pages_fill(id) {
     const l = this.lent.get(id);
-    if (!l || !l.windows.some(Boolean)) return Promise.resolve();
+    if (!l || !l.lazy) return Promise.resolve();
     if (!l.filling) {
       l.filling = (async () => {
         for (let r = 0; r < l.pages.length; r++) {
@@ -549,8 +548,7 @@ export class Core {
       const l = this.lent.get(id);
       if (l) {
         await this._readWindows(l, offset, n);
-        this._suspendable = true;
-        rc = this._pagesRead(id, offset, into, n);
+        rc = this._pagesRead(id, offset, into, n);   // -1 if still missing
       }
     } catch {
       rc = -1;
@@ -558,7 +556,7 @@ export class Core {
     this._suspendable = true;   // the call resumes
     this.waits.count++;
     this.waits.ms += performance.now() - t0;
-    return rc === 1 ? -1 : rc;
+    return rc;
   }
 
   /* Reads the windows of [offset, offset + n) still in their Blobs. */
