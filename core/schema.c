@@ -130,14 +130,15 @@ static int pragma_int(mnemo *db, const char *sql, int64_t *out) {
 }
 
 int mn_schema_fts5(mnemo *db, int wanted) {
-    sqlite3_stmt *st;
-    int rc = mn_bank_prepare(db, "SELECT 1 FROM sqlite_schema WHERE name='memories_fts'", &st);
-    if (rc) return rc;
-    int present = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
+    /* A lookup in the schema SQLite has already read, not a query: an open
+    ** of a stored bank runs no SELECT of its own (in wasm, each SQLite
+    ** function is compiled on its first call, and the open waits for it). */
+    int present = sqlite3_table_column_metadata(db->sql, "main", "memories_fts", NULL, NULL, NULL,
+                                                NULL, NULL, NULL) == SQLITE_OK;
     db->fts5 = present;
     if (present || !wanted) return MNEMO_OK;
-    if ((rc = mn_bank_begin(db))) return rc;
+    int rc = mn_bank_begin(db);
+    if (rc) return rc;
     rc = mn_bank_exec(db,
                       "CREATE VIRTUAL TABLE memories_fts USING fts5(text, content='memories',"
                       " content_rowid='rowid', tokenize='porter unicode61');"
@@ -157,7 +158,10 @@ int mn_schema_migrate(mnemo *db) {
     /* The first read of the file: a non-database fails here, with NOTADB. */
     if ((rc = pragma_int(db, "PRAGMA application_id", &app))) return rc;
     if ((rc = pragma_int(db, "PRAGMA user_version", &version))) return rc;
-    if ((rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables))) return rc;
+    /* Only a file without Mnemo's id has its objects counted (none: a new
+    ** bank); a Mnemo bank's open needs no query (see mn_schema_fts5). */
+    if (app != MN_SCHEMA_APP_ID && (rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables)))
+        return rc;
 
     if (app != MN_SCHEMA_APP_ID && (tables > 0 || app != 0))
         return mn_bank_err(db, MNEMO_ECORRUPT,

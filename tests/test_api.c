@@ -9,6 +9,7 @@
 
 #include "test.h"
 #include "mnemo.h"
+#include "sqlite3.h"
 
 /* Runs a job that needs no host to completion; returns its result copy. */
 static char *run(mnemo_job *job) {
@@ -106,6 +107,32 @@ void test_api__open_rejects_garbage_and_foreign_files(void) {
     for (int i = 0; i < 8192; i++) same &= fgetc(f) == ((i * 7919) & 0xff);
     fclose(f);
     CHECK(same);
+
+    /* Real SQLite databases of another program: with tables and no
+    ** application_id, or with another application_id and nothing else. */
+    static const char *const foreign[] = {
+        "CREATE TABLE notes(body TEXT); INSERT INTO notes VALUES('kept');",
+        "PRAGMA application_id=42;",
+    };
+    for (int i = 0; i < 2; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "foreign%d.db", i);
+        path = mn_test_path(name);
+        sqlite3 *other;
+        CHECK_INT(sqlite3_open(path, &other), SQLITE_OK);
+        CHECK_INT(sqlite3_exec(other, foreign[i], NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(other);
+        CHECK_INT(mnemo_open(path, NULL, NULL, &db), MNEMO_ECORRUPT);
+        CHECK_HAS(mnemo_errmsg(db), "another program");
+        mnemo_close(db);
+        CHECK_INT(sqlite3_open(path, &other), SQLITE_OK);
+        sqlite3_stmt *st;
+        CHECK_INT(sqlite3_prepare_v2(other, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL), SQLITE_OK);
+        CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+        CHECK_INT(sqlite3_column_int(st, 0), i == 0 ? 1 : 0);   /* no Mnemo table added */
+        sqlite3_finalize(st);
+        sqlite3_close(other);
+    }
 }
 
 void test_api__open_rejects_bad_options(void) {
