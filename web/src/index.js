@@ -8,7 +8,7 @@
 import { loadCore, instantiateFrom } from './binding.js';
 import { Mnemo, setPlatform } from './bank.js';
 import { MnemoError } from './errors.js';
-import { openIdbStore, deleteIdbBank } from './idb.js';
+import { indexeddbBackend } from './idb.js';
 
 let wasmSource = null;
 
@@ -19,17 +19,11 @@ export function setWasm(source) {
   wasmSource = source;
 }
 
-const indexeddb = {
-  kind: 'indexeddb',
-  open: (bank, options) => openIdbStore(bank, options),
-  destroy: (bank) => deleteIdbBank(bank),
-};
-
 setPlatform({
   core: () => loadCore((imports) =>
     instantiateFrom(wasmSource ?? new URL('../dist/mnemo-core.wasm', import.meta.url), imports)),
   storage(name) {
-    if (name === 'indexeddb') return indexeddb;
+    if (name === 'indexeddb') return indexeddbBackend;
     throw new MnemoError('MNEMO_EINVAL', `storage must be "memory" or "indexeddb" in a browser, got ${JSON.stringify(name)}`);
   },
 });
