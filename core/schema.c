@@ -132,11 +132,14 @@ static int pragma_int(mnemo *db, const char *sql, int64_t *out) {
 int mn_schema_fts5(mnemo *db, int wanted) {
     /* A lookup in the schema SQLite has already read, not a query: an open
     ** of a stored bank runs no SELECT of its own (in wasm, each SQLite
-    ** function is compiled on its first call, and the open waits for it). */
-    int present = sqlite3_table_column_metadata(db->sql, "main", "memories_fts", NULL, NULL, NULL,
-                                                NULL, NULL, NULL) == SQLITE_OK;
-    db->fts5 = present;
-    if (present || !wanted) return MNEMO_OK;
+    ** function is compiled on its first call, and the open waits for it).
+    ** SQLITE_ERROR is "no such table"; anything else is a schema that could
+    ** not be read, which must not pass for a bank without the table. */
+    int src = sqlite3_table_column_metadata(db->sql, "main", "memories_fts", NULL, NULL, NULL,
+                                            NULL, NULL, NULL);
+    if (src != SQLITE_OK && src != SQLITE_ERROR) return mn_bank_sqlerr(db, src, "reading the schema");
+    db->fts5 = src == SQLITE_OK;
+    if (db->fts5 || !wanted) return MNEMO_OK;
     int rc = mn_bank_begin(db);
     if (rc) return rc;
     rc = mn_bank_exec(db,
