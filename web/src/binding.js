@@ -460,6 +460,10 @@ export class Core {
     } finally {
       this.free(np);
     }
+    // The open reads page 1 (the header and the schema) first: its window
+    // is read now, while SQLite starts, so the open's wait is shorter or
+    // none. A failure is left to the read that needs the page.
+    if (lazy) this._readWindows(this.lent.get(id), 0, pageSize).catch(() => {});
     return id;
   }
 

@@ -218,7 +218,8 @@ test('a stored bank opens reading only the pages it needs, answers as if read wh
   assert.equal(r.suspends, true, 'Chromium has JSPI: the pages are lent unread');
   assert.ok(r.total >= 10, `the bank spans ${r.total} windows of 64 KB`);
   // Page 1 changes with every commit: it may come from a delta, in memory.
-  assert.ok(r.atOpen.read <= 2 && r.atOpen.waits === r.atOpen.read, `the open read ${r.atOpen.read} of ${r.total} windows (${r.atOpen.waits} waits)`);
+  // Its window is read from the lend on: the open may find it there.
+  assert.ok(r.atOpen.read <= 2 && r.atOpen.waits <= r.atOpen.read, `the open read ${r.atOpen.read} of ${r.total} windows (${r.atOpen.waits} waits)`);
   assert.deepEqual(r.top, want);
   assert.ok(r.afterRecall > r.atOpen.read && r.afterRecall < r.total, `a recall reads the windows it needs (${r.afterRecall} of ${r.total})`);
   assert.equal(r.filled, r.total, 'pages_fill brings in every window');
