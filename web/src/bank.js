@@ -384,7 +384,7 @@ export class Mnemo {
   /* True if the bank in memory differs from the stored one. */
   _changed() {
     const core = this._core;
-    return core.pages_dirty(this._db).length > 0 || core.pages_count(this._db) !== this._store.pageCount;
+    return core.pages_dirty_count(this._db) > 0 || core.pages_count(this._db) !== this._store.pageCount;
   }
 
   /* Hands the changed pages to the store; on failure, back to what is stored. */

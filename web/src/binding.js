@@ -655,6 +655,11 @@ export class Core {
     return this.withStrings([name], (n) => this.M._mnemo_pages_drop(n));
   }
 
+  /* How many pages changed since the last pages_saved (nothing copied). */
+  pages_dirty_count(db) {
+    return this.M._mnemo_pages_dirty(db, this.slot);
+  }
+
   /* The changed pages as [pgno, copy of its bytes], in page order. Never
    * waits: a page written is wholly in wasm memory. */
   pages_dirty(db) {
